@@ -1,0 +1,55 @@
+"""The ``voicecoach`` command: a thin argparse layer over the library.
+
+Each subcommand is a module in this package with ``register(subparsers)``, which adds
+its parser and sets ``handler`` to a function ``(args) -> int``. Errors the user can fix
+(:class:`~voicecoach.errors.VoicecoachError`) print as one line with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from voicecoach import __version__
+from voicecoach.errors import VoicecoachError
+
+PROG = "voicecoach"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand module of this package registered."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Hands-free, voice-guided audio workout coach."
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def fail(message: str, exit_code: int) -> int:
+    """Print a one-line error to stderr and return the exit code."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except VoicecoachError as error:
+        return fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
