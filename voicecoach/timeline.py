@@ -148,6 +148,11 @@ class Timeline:
         return [Chapter(title, start, merged[i + 1][0] if i + 1 < len(merged) else end_of_all)
                 for i, (start, title) in enumerate(merged)]
 
+    def crowded_speech(self) -> list[tuple[Cue, Cue]]:
+        """Pairs of speech cues where the first is still talking when the next begins."""
+        speech = [c for c in self.cues if c.kind is CueKind.SPEECH]
+        return [(a, b) for a, b in zip(speech, speech[1:]) if a.time + a.duration > b.time + 1e-6]
+
     def resumed_at(self, index: int) -> Timeline:
         """The timeline from cue ``index`` on, shifted to start at zero."""
         if not self.cues[index:]:

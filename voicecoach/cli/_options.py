@@ -1,0 +1,26 @@
+"""Command-line options shared by the subcommands that compile a workout."""
+
+from __future__ import annotations
+
+import argparse
+
+from voicecoach.plan import PlanRequest
+
+
+def add_workout_arguments(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:
+    """WORKOUT plus --lang, --phase-seconds and (for spoken output) --voice and --rate."""
+    parser.add_argument("workout", metavar="WORKOUT",
+                        help="a built-in workout name (see `voicecoach list`) or a .toml path")
+    parser.add_argument("--lang", default="en", help="language of phrases and workouts (en, ko)")
+    parser.add_argument("--phase-seconds", action="append", default=[], metavar="NAME=SECONDS",
+                        help="change a phase's length within its allowed range, e.g. lower=2")
+    if voice:
+        parser.add_argument("--voice", help="speech voice (see `voicecoach voices`)")
+        parser.add_argument("--rate", type=int, default=165, help="speech rate, words per minute")
+
+
+def plan_request(args: argparse.Namespace) -> PlanRequest:
+    """The PlanRequest described by parsed workout arguments."""
+    return PlanRequest(workout=args.workout, language=args.lang,
+                       voice=getattr(args, "voice", None), rate=getattr(args, "rate", 165),
+                       phase_seconds=tuple(args.phase_seconds))
