@@ -241,6 +241,9 @@ class _Builder:
 
     def reps(self, exercise: Exercise) -> None:
         """Every rep of one side: phases on tempo, counted phases one count per beat."""
+        # The rep number rides on the first uncounted phase, so it never crowds a count.
+        announce = next((i for i, p in enumerate(exercise.phases)
+                         if p.count is CountStyle.NONE), None)
         for rep in range(1, exercise.reps + 1):
             rep_index = self.mark(MarkKind.REP, f"rep {rep}", rep=rep)
             for number, phase in enumerate(exercise.phases):
@@ -248,13 +251,12 @@ class _Builder:
                 phase_index = self.mark(MarkKind.PHASE, phase.name, phase.seconds,
                                         phase=phase.name, phase_kind=phase.kind.value)
                 say = phase.say
-                if number == 0:
+                if number == announce:
                     template = "last_rep_cue" if rep == exercise.reps > 1 else "rep_cue"
                     say = self.phrases.say(template, n=rep, count=self.phrases.count(rep),
                                            say=phase.say)
-                    if phase.count is CountStyle.NONE:
-                        self.earcon("tick", lead=0.0)
-                        start += TICK_LEAD
+                    self.earcon("tick", lead=0.0)
+                    start += TICK_LEAD
                 for beat, text in enumerate(self.beat_texts(phase, say)):
                     if text:
                         self.speak(text, at=start + beat * phase.count_every,
@@ -330,7 +332,8 @@ def compile_timeline(workout: Workout, phrases: Phrases,
     b.say("workout_done")
     b.close(workout_index)
     b.mark(MarkKind.END, "end", rep=0, phase="", phase_kind="")
-    return Timeline(workout.name, phrases.language, tuple(b.cues))
+    ordered = sorted(b.cues, key=lambda cue: cue.time)  # stable: same-time cues keep order
+    return Timeline(workout.name, phrases.language, tuple(ordered))
 
 
 def _compile_exercise(b: _Builder, number: int, exercise: Exercise, first_round: bool) -> None:
