@@ -39,8 +39,8 @@ def clip_for(cue: Cue, speech: Mapping[str, np.ndarray],
 def soft_limit(samples: np.ndarray, knee: float = LIMIT_KNEE) -> np.ndarray:
     """Compress peaks above ``knee`` with a tanh curve (in place); quieter samples are untouched.
 
-    The curve has slope 1 at the knee, so there is no kink, and approaches 1.0
-    without reaching it: summed overlaps never clip.
+    The curve has slope 1 at the knee, so there is no kink, and approaches 1.0: summed
+    overlaps never clip (only extreme overloads round to exactly 1.0 in float32).
     """
     loud = np.flatnonzero(np.abs(samples) > knee)
     if loud.size:
