@@ -91,6 +91,13 @@ def format_for(path: str | os.PathLike[str]) -> AudioFormat:
         ) from None
 
 
+def check_output(path: str | os.PathLike[str]) -> AudioFormat:
+    """The format for an output path that is not a folder, or InputError/OutputError."""
+    if Path(path).is_dir():
+        raise OutputError(f"cannot write {os.fspath(path)}: it is a folder; give a file name")
+    return format_for(path)
+
+
 def supports_chapters(path: str | os.PathLike[str]) -> bool:
     """True if the output's format can hold chapters."""
     return format_for(path).chapters is not ChapterWriter.NONE
@@ -194,7 +201,7 @@ def export_audio(samples: np.ndarray, path: str | os.PathLike[str], *, title: st
     ffmpeg) or OutputError (cannot write; no partial file is left).
     """
     target = Path(path)
-    audio_format = format_for(target)
+    audio_format = check_output(target)
     bitrate = check_bitrate(bitrate) if bitrate else DEFAULT_BITRATE
     program = ffmpeg_program()
     tags = {"title": title, "album": album, "artist": artist} if audio_format.tags else {}
@@ -205,7 +212,7 @@ def export_audio(samples: np.ndarray, path: str | os.PathLike[str], *, title: st
             metadata = stack.enter_context(_temp_text(ffmetadata(chapters), target.parent))
         command = ffmpeg_command(program, audio_format, output, sample_rate=sample_rate,
                                  bitrate=bitrate, tags=tags, metadata=metadata)
-        _run_encoder(command, to_int16(samples).tobytes(), target)
+        _run_encoder(command, to_int16(samples).tobytes(), output, target)
         if audio_format.chapters is ChapterWriter.VORBIS_COMMENT and chapters:
             _add_vorbis_chapters(output, chapters)
 
@@ -232,8 +239,8 @@ def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
     return command + ["-f", audio_format.muxer, os.fspath(output)]
 
 
-def _run_encoder(command: list[str], pcm: bytes, target: Path) -> None:
-    """Pipe ``pcm`` into ffmpeg; a failure becomes OutputError naming ``target``."""
+def _run_encoder(command: list[str], pcm: bytes, output: Path, target: Path) -> None:
+    """Pipe ``pcm`` into ffmpeg writing ``output``; failure: OutputError naming ``target``."""
     try:
         result = subprocess.run(command, input=pcm, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, check=False)
@@ -244,6 +251,7 @@ def _run_encoder(command: list[str], pcm: bytes, target: Path) -> None:
         ) from error
     if result.returncode != 0:
         message = _last_line(result.stderr.decode("utf-8", errors="replace"))
+        message = message.replace(os.fspath(output), os.fspath(target))
         raise OutputError(f"cannot write {target}: ffmpeg failed ({message})")
 
 

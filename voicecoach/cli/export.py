@@ -17,7 +17,7 @@ from voicecoach.audio import SAMPLE_RATE
 from voicecoach.cli._options import add_workout_arguments, plan_request
 from voicecoach.earcons import load_earcon
 from voicecoach.errors import InputError
-from voicecoach.export import (check_bitrate, export_audio, format_for, supported_extensions,
+from voicecoach.export import (check_bitrate, check_output, export_audio, supported_extensions,
                                supports_chapters, write_timeline_json)
 from voicecoach.phrases import Phrases
 from voicecoach.plan import PlanRequest, load_plan_workout
@@ -107,7 +107,7 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     stages = stages or Stages()
     if gap < 0:
         raise InputError(f"--gap {gap:g}: give zero or more seconds")
-    format_for(output)  # fail on a bad extension before any slow work
+    check_output(output)  # fail on a bad path before any slow work
     if bitrate:
         check_bitrate(bitrate)
     timings: dict[str, float] = {}
