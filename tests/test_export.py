@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audioprobe import id3_chapters, probe, read_wav
+from audioprobe import first_onset, id3_chapters, probe, read_wav
 from voicecoach.audio import SAMPLE_RATE, seconds_to_samples
 from voicecoach.earcons import load_earcon
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
 from voicecoach.export import export_audio, supported_extensions, write_timeline_json
 from voicecoach.render import render_timeline
-from voicecoach.timeline import Chapter, Cue, CueKind, MarkKind, Position, Timeline
+from voicecoach.timeline import (Chapter, Cue, CueKind, MarkKind, Position, ScheduledCue,
+                                 Timeline)
 
 TAGS = {"title": "Bridge; day = 1", "album": "voicecoach tests", "artist": "Coach"}
 
@@ -195,3 +196,92 @@ def test_timeline_json_has_every_cue_at_its_scheduled_time(tmp_path: Path) -> No
     assert [c["title"] for c in document["chapters"]] == ["Bridge: Left side",
                                                           "Bridge: Right side"]
     assert leftovers(tmp_path) == ["bridge.json"]
+
+
+# --- The real thing: a built-in workout through `voicecoach export` -----------------
+
+WORKOUT = "hip-thrust"
+E2E_GAP = 3.0
+ONSET_TOLERANCE = 0.020
+
+
+@pytest.fixture(scope="module")
+def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """hip-thrust exported once to WAV and MP3 by the CLI, with a fresh speech cache."""
+    from voicecoach.plan import PlanRequest, make_plan
+    from voicecoach.speech import SpeechRenderer, default_voice
+
+    folder = tmp_path_factory.mktemp("hip-thrust")
+    env = dict(os.environ, VOICECOACH_CACHE=str(folder / "cache"))
+    runs = {}
+    for extension in (".wav", ".mp3"):
+        output = folder / f"{WORKOUT}{extension}"
+        runs[extension] = subprocess.run(
+            ["python", "-m", "voicecoach", "export", WORKOUT, "-o", str(output),
+             "--gap", str(E2E_GAP), "--timeline", str(folder / f"{extension[1:]}.json")],
+            env=env, capture_output=True, text=True, timeout=300)
+        assert runs[extension].returncode == 0, runs[extension].stderr
+    speech = SpeechRenderer(default_voice("en"), cache_dir=folder / "cache" / "speech")
+    plan = make_plan(PlanRequest(WORKOUT), speech)
+    assert speech.synthesised == 0  # the same clips the exports used, from their cache
+    return {"folder": folder, "runs": runs, "timeline": plan.timeline}
+
+
+def test_cli_prints_one_result_line_and_progress_on_stderr(hip_thrust) -> None:
+    run = hip_thrust["runs"][".mp3"]
+    lines = run.stdout.splitlines()
+    assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "2 chapters" in lines[0]
+    assert "synthesising phrases" in run.stderr and "encoding" in run.stderr
+
+
+def test_exports_last_as_long_as_the_timeline_says(hip_thrust) -> None:
+    timeline, folder = hip_thrust["timeline"], hip_thrust["folder"]
+    total = timeline.total_seconds(E2E_GAP)
+    samples = read_wav(folder / f"{WORKOUT}.wav")
+    assert samples.size == seconds_to_samples(total)
+    assert probe(folder / f"{WORKOUT}.mp3").duration == pytest.approx(total, abs=0.1)
+    document = json.loads((folder / "mp3.json").read_text(encoding="utf-8"))
+    assert document["total_seconds"] == pytest.approx(total, abs=1e-5)
+
+
+def test_mp3_has_one_chapter_per_side_and_the_workout_tags(hip_thrust) -> None:
+    timeline, path = hip_thrust["timeline"], hip_thrust["folder"] / f"{WORKOUT}.mp3"
+    expected = timeline.chapters(E2E_GAP)
+    frames = id3_chapters(path)
+    assert [title for title, _, _ in frames.chapters] == [c.title for c in expected]
+    assert len(expected) == 2 and len(frames.toc_children) == 2
+    assert probe(path).tags["title"] == timeline.title
+
+
+def sound_end(item: ScheduledCue) -> float:
+    """When a scheduled speech or earcon cue has finished playing."""
+    if item.cue.kind is CueKind.EARCON:
+        return item.time + load_earcon(item.cue.text).size / SAMPLE_RATE
+    return item.time + item.cue.duration
+
+
+def test_spoken_counts_are_one_second_apart(hip_thrust) -> None:
+    """Onsets of counted speech found in the WAV: each on its beat, beats 1.0 s apart."""
+    timeline, samples = hip_thrust["timeline"], read_wav(hip_thrust["folder"] / f"{WORKOUT}.wav")
+    scheduled = timeline.scheduled(E2E_GAP)
+    sounds = [s for s in scheduled if s.cue.kind in (CueKind.SPEECH, CueKind.EARCON)]
+    runs: dict[tuple, list[tuple[float, float]]] = {}
+    for item in sounds:
+        if not item.cue.counted:
+            continue
+        # Listen from when everything before this count has gone quiet.
+        quiet_from = max([sound_end(s) for s in sounds if s.time < item.time]
+                         + [item.time - 0.5])
+        assert quiet_from <= item.time - 0.05, f"count {item.cue.text!r} overlaps a sound"
+        onset = first_onset(samples, quiet_from, item.time + item.cue.duration)
+        assert onset is not None, f"count {item.cue.text!r} at {item.time:.3f}s is silent"
+        p = item.cue.position
+        runs.setdefault((p.side, p.set, p.rep, p.phase), []).append((item.time, onset))
+    lowering = [run for key, run in runs.items() if key[3] == "lower"]
+    assert len(lowering) == 12 and all(len(run) == 3 for run in lowering)  # 6 reps x 2 sides
+    for run in runs.values():
+        for (t0, onset0), (t1, onset1) in zip(run, run[1:]):
+            assert t1 - t0 == pytest.approx(1.0)
+            assert onset1 - onset0 == pytest.approx(1.0, abs=ONSET_TOLERANCE)
+        for time, onset in run:
+            assert onset == pytest.approx(time, abs=ONSET_TOLERANCE)
