@@ -1,0 +1,76 @@
+"""``list``, ``show`` and language handling through the real CLI and real espeak-ng."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voicecoach.errors import InputError
+from voicecoach.phrases import REQUIRED_KEYS, available_languages, load_phrases
+
+
+def voicecoach(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**__import__("os").environ, "VOICECOACH_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_list_names_the_builtins(tmp_path: Path) -> None:
+    result = voicecoach("list", cache=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("hip-thrust", "glute-bridge-hold", "lower-body-circuit"):
+        assert name in result.stdout
+
+
+def test_show_prints_phases_and_total_time(tmp_path: Path) -> None:
+    result = voicecoach("show", "hip-thrust", cache=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for word in ("drive", "top", "lower", "reset", "eccentric", "up, every 1 s", "Total:",
+                 "3 wait(s) for 'next'"):
+        assert word in out, word
+    assert "warning" not in out  # the built-in cues fit their phases with real speech
+
+
+@pytest.mark.parametrize("name", ["hip-thrust", "glute-bridge-hold", "lower-body-circuit"])
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_builtin_cues_fit_their_phases_in_real_speech(tmp_path: Path, name: str,
+                                                      language: str) -> None:
+    result = voicecoach("show", name, "--lang", language, cache=tmp_path / language)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stdout, result.stdout
+
+
+def test_show_unknown_workout_exit_2_lists_names(tmp_path: Path) -> None:
+    result = voicecoach("show", "squats-of-doom", cache=tmp_path)
+    assert result.returncode == 2
+    assert "hip-thrust" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_unknown_language_names_the_available_ones(tmp_path: Path) -> None:
+    result = voicecoach("list", "--lang", "xx", cache=tmp_path)
+    assert result.returncode == 2
+    assert "'xx'" in result.stderr and "en" in result.stderr and "ko" in result.stderr
+
+
+def test_both_languages_have_every_phrase() -> None:
+    assert {"en", "ko"} <= set(available_languages())
+    for language in ("en", "ko"):
+        phrases = load_phrases(language)
+        assert set(REQUIRED_KEYS) <= set(phrases.templates)
+        assert len(phrases.counts) >= 10 and phrases.side("left") != "left"
+
+
+def test_catalogue_missing_a_phrase_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "xx"
+    folder.mkdir()
+    text = (Path(load_phrases("en").source)).read_text(encoding="utf-8")
+    (folder / "phrases.toml").write_text(text.replace('switch_sides = "Switch sides."\n', ""),
+                                         encoding="utf-8")
+    monkeypatch.setenv("VOICECOACH_PROMPTS", str(tmp_path))
+    with pytest.raises(InputError, match="switch_sides"):
+        load_phrases("xx")
