@@ -382,8 +382,8 @@ def trim_to_done(timeline: Timeline, events: Sequence[Event]) -> Timeline:
     """The timeline of what was actually done, for exporting a session.
 
     Units (steps, reps, holds) not done are cut out, and so is every side with
-    nothing done (its announcement and rest too); later cues move earlier to close
-    the gaps. Structure marks of what remains (exercise, side, end) are kept.
+    nothing done, and (unless the session finished) everything planned after the
+    last unit done; later cues move earlier to close the gaps.
     """
     done = done_units(events, timeline)
     cues = timeline.cues
@@ -399,6 +399,15 @@ def trim_to_done(timeline: Timeline, events: Sequence[Event]) -> Timeline:
         elif cue.mark is MarkKind.SIDE and side_key(cue.position) not in sides_with_work:
             end = _side_end(timeline, i)
             cut.append((i, end))
+    done_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
+                  and c.mark in UNIT_MARKS and unit_key(c.mark, c.position) in done]
+    if done_marks:  # what was planned after the last thing done never happened
+        last = done_marks[-1]
+        tail = _block_end(timeline, last, unit_key(cues[last].mark, cues[last].position))
+        end = next((i for i in range(tail, len(cues)) if cues[i].kind is CueKind.MARK
+                    and cues[i].mark is MarkKind.END), len(cues))
+        if tail < end and not _finished(events):
+            cut.append((tail, end))
     kept: list[Cue] = []
     shift = 0.0
     next_kept = 0
@@ -409,6 +418,10 @@ def trim_to_done(timeline: Timeline, events: Sequence[Event]) -> Timeline:
         next_kept = end
     kept.extend(replace(c, time=c.time - shift) for c in cues[next_kept:])
     return replace(timeline, cues=tuple(kept))
+
+
+def _finished(events: Sequence[Event]) -> bool:
+    return status_of(events) is SessionStatus.FINISHED
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

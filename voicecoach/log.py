@@ -274,8 +274,14 @@ class TrainingLog:
     # -- writing ---------------------------------------------------------------
 
     def start_session(self, workout: str, workout_source: str, language: str,
-                      plan_fingerprint: str, *, at: float | None = None) -> int:
-        """Begin a session (logs ``started``); returns its id for :meth:`record`."""
+                      plan_fingerprint: str, *, options: dict[str, Any] | None = None,
+                      at: float | None = None) -> int:
+        """Begin a session (logs ``started``); returns its id for :meth:`record`.
+
+        ``workout_source`` must load the workout again (a built-in name or an absolute
+        path); ``options`` are how it was compiled and voiced (e.g. ``phase_seconds``,
+        ``voice``, ``rate``), kept as the ``started`` event's detail for resume/export.
+        """
         at = time.time() if at is None else at
         with self._write() as db:
             cursor = db.execute(
@@ -283,7 +289,7 @@ class TrainingLog:
                 "plan_fingerprint) VALUES (?, ?, ?, ?, ?)",
                 (at, workout, workout_source, language, plan_fingerprint))
             session_id = int(cursor.lastrowid or 0)
-            self._insert_event(db, session_id, EventKind.STARTED, None, None, at)
+            self._insert_event(db, session_id, EventKind.STARTED, None, options, at)
         return session_id
 
     def record(self, session_id: int, event: EventKind, position: Position | None = None,
