@@ -1,0 +1,216 @@
+"""``voicecoach run WORKOUT``: a live, hands-free session with voice commands.
+
+Start-up is ordered for a quick first sound: the output device opens and the opening
+earcon plays at once, while the phrases are voiced and the timeline compiled; the
+recogniser's model loads in a background thread and listening starts when it is ready
+(keys work from the first moment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voicecoach.cli._options import add_workout_arguments, plan_request
+from voicecoach.errors import VoicecoachError
+
+ENGINES = ("auto", "vosk", "pocketsphinx")
+INTRO_EARCON = "start"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="coach a workout live, listening for voice commands",
+        description="Coach a workout live: the coach reads each setup step and waits for "
+                    "\"next\", counts the reps on tempo, and listens for next, pause, "
+                    "resume, repeat, done and stop (keys: Enter, p, r, d, q).")
+    add_workout_arguments(parser)
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="speech recogniser (auto: Vosk if a model is installed for "
+                             "the language, else PocketSphinx for English)")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="a Vosk model folder")
+    parser.add_argument("--input", metavar="DEV", help="microphone (index or name; see "
+                        "`voicecoach devices`)")
+    parser.add_argument("--output", metavar="DEV", help="speaker (index or name)")
+    parser.add_argument("--keys-only", action="store_true",
+                        help="do not listen; use the keyboard (Enter, p, r, d, q)")
+    parser.add_argument("--db", type=Path, metavar="PATH",
+                        help="training log file (default: VOICECOACH_DB or the user data "
+                             "folder)")
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on the most recent unfinished session of this workout")
+    parser.set_defaults(handler=run)
+
+
+@dataclass
+class _Mic:
+    """The microphone side, set up in the background."""
+
+    listener: Any = None
+    error: str = ""
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicecoach.earcons import load_earcon
+    from voicecoach.live import LivePlayer
+    from voicecoach.timeline import Cue, CueKind, Timeline
+
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # 1. Sound first: a one-cue player for the opening earcon, before anything slow.
+    intro = LivePlayer(Timeline("intro", args.lang, (Cue(0.0, CueKind.EARCON, INTRO_EARCON),)),
+                       {}, load_earcon, device=args.output)
+    intro.start()
+    try:
+        return _session(args, intro)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _session(args: argparse.Namespace, intro: Any) -> int:
+    from voicecoach.display import LiveView
+    from voicecoach.earcons import load_earcon
+    from voicecoach.history import EventKind, plan_fingerprint
+    from voicecoach.keyboard import KeyboardListener
+    from voicecoach.live import LivePlayer
+    from voicecoach.log import TrainingLog
+    from voicecoach.plan import load_plan_workout
+    from voicecoach.session import CoachSession, Heard, Outcome, PlaybackTracker
+    from voicecoach.speech import SpeechRenderer, default_voice
+    from voicecoach.timeline import CueKind, compile_timeline
+
+    request = plan_request(args)
+    try:
+        workout, phrases = load_plan_workout(request)
+        mic = _Mic()
+        mic_ready = threading.Event()
+        recognizer_box: dict[str, Any] = {}
+        if not args.keys_only:
+            threading.Thread(target=_load_recognizer, args=(args, recognizer_box, mic_ready),
+                             name="voicecoach-recognizer-load", daemon=True).start()
+        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate)
+        timeline = compile_timeline(workout, phrases, speech.duration)
+        clips = speech.render_all(timeline.speech_texts())
+        training_log = TrainingLog(args.db)
+        source = str(workout.source)
+        start_index = next((i for i, c in enumerate(timeline.cues)
+                            if c.kind is CueKind.SPEECH), 0)
+        opening: list[str] = []
+        session_id: int | None = None
+        if args.resume:
+            previous = training_log.unfinished_session(source)
+            if previous is None:
+                print(f"no unfinished session of {source} to resume; starting afresh",
+                      file=sys.stderr)
+            else:
+                point = training_log.resume_point(previous.id, timeline)
+                if point.complete:
+                    print(f"session {previous.id} has nothing left to do; starting afresh",
+                          file=sys.stderr)
+                else:
+                    session_id = previous.id
+                    start_index = max(point.cue_index, 0)
+                    opening.append(_resume_phrase(phrases, point.position))
+                    training_log.record(session_id, EventKind.RESUMED_SESSION, point.position,
+                                        {"cue_index": point.cue_index})
+        if session_id is None:
+            session_id = training_log.start_session(workout.name, source, request.language,
+                                                    plan_fingerprint(timeline))
+    except BaseException:
+        intro.close()
+        raise
+
+    intro.wait_finished(timeout=3)
+    intro.close()
+    player = LivePlayer(timeline, clips, load_earcon, device=args.output)
+    playback = PlaybackTracker()
+    view = LiveView()
+    session = CoachSession(timeline, phrases, player, speech.render, log=training_log,
+                           session_id=session_id, view=view, playback=playback,
+                           mic_level=lambda: mic.listener.level_db if mic.listener else None)
+    if start_index:
+        player.seek(start_index)
+    if opening:
+        session.announce(*opening)
+    keys = KeyboardListener(lambda command: session.heard(Heard(command, source="keys")))
+    outcome: Outcome | None = None
+    try:
+        player.start()
+        keys.start()
+        if not args.keys_only:
+            threading.Thread(target=_start_listening,
+                             args=(args, session, player, playback, recognizer_box, mic_ready,
+                                   mic), name="voicecoach-mic-start", daemon=True).start()
+        with view:
+            outcome = session.run()
+    except KeyboardInterrupt:
+        player.pause()
+        training_log.record(session_id, EventKind.STOPPED, session.position,
+                            {"reason": "interrupted"})
+        outcome = Outcome.STOPPED
+        print(f"session {session_id} interrupted; resume it with --resume", file=sys.stderr)
+        return 130
+    finally:
+        keys.close()
+        if mic.listener is not None:
+            mic.listener.close()
+        if outcome is Outcome.FINISHED:
+            player.wait_finished(timeout=5)
+        player.close()
+        training_log.close()
+    print(f"session {session_id} {outcome.value if outcome else 'ended'}")
+    return 0
+
+
+def _resume_phrase(phrases: Any, position: Any) -> str:
+    """What the coach says when carrying on: the side and rep, or the exercise."""
+    if position is not None and position.rep > 0 and position.side:
+        return phrases.say("resuming_at_rep", side=phrases.side(position.side),
+                           n=position.rep, total=position.reps)
+    name = position.exercise_name if position is not None else ""
+    return phrases.say("resuming_at", exercise=name)
+
+
+def _load_recognizer(args: argparse.Namespace, box: dict[str, Any],
+                     ready: threading.Event) -> None:
+    """Background: load the recogniser (a Vosk model load takes seconds)."""
+    try:
+        from voicecoach.recognizer import create_recognizer
+
+        box["recognizer"] = create_recognizer(args.lang, engine=args.engine, model=args.model)
+    except VoicecoachError as error:
+        box["error"] = str(error)
+    except Exception as error:  # noqa: BLE001 - reported, the session goes on with keys
+        box["error"] = f"speech recogniser failed to start: {error}"
+    finally:
+        ready.set()
+
+
+def _start_listening(args: argparse.Namespace, session: Any, player: Any, playback: Any,
+                     box: dict[str, Any], ready: threading.Event, mic: _Mic) -> None:
+    """Background: once the recogniser is loaded, open the microphone and listen."""
+    from voicecoach.session import Listener
+
+    ready.wait()
+    if "error" in box:
+        print(f"voicecoach: {box['error']}; using the keyboard", file=sys.stderr)
+        session.notice("no_mic")
+        return
+    try:
+        listener = Listener(box["recognizer"], session.heard,
+                            lambda: session.notice("mic_lost"), device=args.input,
+                            playback=playback, clock=lambda: player.time)
+        listener.start()
+    except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
+        print(f"voicecoach: no microphone ({error}); using the keyboard", file=sys.stderr)
+        session.notice("no_mic")
+        return
+    mic.listener = listener

@@ -1,0 +1,526 @@
+"""The coaching loop: spoken (or typed) commands -> live player actions, and the log.
+
+One thread owns the session: :meth:`CoachSession.run` takes the player's events and
+the commands heard (microphone worker, keyboard thread) off queues, decides, and calls
+the player, the training log and the live view. Nothing here runs in an audio callback.
+
+Semantics (what each command does, by where the workout is):
+
+* setup step (the coach reads a step, then waits at its gate): ``next`` goes on to the
+  following step; said while the step is still being read, it goes on as soon as the
+  reading ends. Nothing else moves a gate.
+* rest: ``next`` skips the rest of the rest.
+* set (reps on tempo): ``next`` is ignored; the set keeps its own tempo.
+* ``pause``: the plan clock stops at once (sounds fade out mid-word) and the coach says
+  *paused*; works anywhere, also at a gate. ``resume``: the coach says *resumed*, then
+  the plan continues from exactly where it stopped.
+* ``repeat``: says the last instruction again: the current setup step or the last
+  announcement (never a count); the plan is not moved.
+* ``done``: during a set, ends the current side/set early: the coach says
+  *finishing_early* and carries on after that side (side switch, rest or next
+  exercise). In the last set of the workout (or after it) it finishes the workout.
+  Outside a set, with sets still to come, it is ignored.
+* ``stop``: the coach says *stopping* and the session ends; what was done is logged,
+  so ``run --resume`` carries on from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import numpy as np
+
+from voicecoach.audio import SAMPLE_RATE
+from voicecoach.display import LiveView, ViewState
+from voicecoach.history import EventKind
+from voicecoach.keyboard import HELP as KEYS_HELP
+from voicecoach.keyboard import TOGGLE_PAUSE
+from voicecoach.live import EventKind as PlayerEventKind
+from voicecoach.live import LivePlayer, PlayerEvent
+from voicecoach.phrases import Phrases
+from voicecoach.timeline import BREATH, Cue, CueKind, MarkKind, Position, Timeline
+
+log = logging.getLogger(__name__)
+
+MIC_RATE = 16000
+"""Sample rate the recognisers take."""
+MIC_BLOCK_SECONDS = 0.05
+"""Microphone read size: small, so a command's end reaches the recogniser quickly."""
+ECHO_MARGIN = 0.6
+"""Seconds a phrase is still reported as playing after it ended (room echo, latency)."""
+REMINDER_SECONDS = 45.0
+"""Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
+VIEW_INTERVAL = 0.1
+LOOP_TICK = 0.01
+
+
+class Outcome(StrEnum):
+    """How a session ended."""
+
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A command from the microphone or the keyboard."""
+
+    command: str  # canonical name: next, done, pause, resume, repeat, stop
+    text: str = ""  # what was recognised (voice) or the key's meaning
+    source: str = "voice"  # "voice" or "keys"
+    confidence: float | None = None
+
+
+class Recognizer(Protocol):
+    """What the microphone worker needs of :class:`voicecoach.recognizer.CommandRecognizer`."""
+
+    def accept(self, samples: np.ndarray) -> list[Any]: ...
+
+
+class TrainingLogLike(Protocol):
+    def record(self, session_id: int, event: EventKind, position: Position | None = None,
+               detail: dict[str, Any] | None = None) -> int: ...
+
+
+# ------------------------------------------------------------------ what is playing
+class PlaybackTracker:
+    """Which phrases the coach is saying when, on the PortAudio stream clock.
+
+    The microphone worker asks what was playing while a block was captured, so the
+    recogniser can reject the coach's own words (self-trigger) yet hear the user over
+    them (barge-in).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spans: list[tuple[float, float, str]] = []  # (start, end, text)
+
+    def add(self, start: float, seconds: float, text: str) -> None:
+        with self._lock:
+            self._spans.append((start, start + seconds, text))
+            if len(self._spans) > 64:
+                del self._spans[:-64]
+
+    def playing(self, start: float, end: float, margin: float = ECHO_MARGIN) -> list[str]:
+        """Texts sounding at any time in [start, end] (each span widened by ``margin``)."""
+        with self._lock:
+            return [text for s, e, text in self._spans if s <= end and e + margin >= start]
+
+
+# ------------------------------------------------------------------ microphone
+class Listener:
+    """Microphone -> recogniser -> ``on_heard``, in one worker thread.
+
+    The input stream is read with blocking reads in the worker (never in a callback),
+    so recognition keeps pace with what it is given and nothing piles up. ``on_lost``
+    is called once if the microphone goes away mid-session.
+    """
+
+    def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
+                 on_lost: Callable[[], None], *, device: str | int | None = None,
+                 playback: PlaybackTracker | None = None,
+                 clock: Callable[[], float] | None = None):
+        import sounddevice as sd
+
+        self.recognizer = recognizer
+        self.on_heard, self.on_lost = on_heard, on_lost
+        self.playback = playback
+        self.clock = clock
+        self.level_db: float = -120.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stream = sd.InputStream(samplerate=MIC_RATE, channels=1, dtype="float32",
+                                      device=device, blocksize=0, latency="low")
+
+    def start(self) -> None:
+        self._stream.start()
+        self._thread = threading.Thread(target=self._run, name="voicecoach-mic", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        try:
+            self._stream.close(ignore_errors=True)
+        except Exception:  # noqa: BLE001 - the device may already be gone
+            pass
+
+    def _run(self) -> None:
+        import sounddevice as sd
+
+        block = int(MIC_BLOCK_SECONDS * MIC_RATE)
+        set_playback = getattr(self.recognizer, "set_playback", None)
+        while not self._stop.is_set():
+            try:
+                data, _overflowed = self._stream.read(block)
+            except (sd.PortAudioError, RuntimeError) as error:
+                if not self._stop.is_set():
+                    log.warning("microphone lost: %s", error)
+                    self.on_lost()
+                return
+            samples = data[:, 0]
+            rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0
+            self.level_db = 20 * math.log10(max(rms, 1e-6))
+            if set_playback is not None and self.playback is not None and self.clock:
+                end = self.clock()
+                texts = self.playback.playing(end - MIC_BLOCK_SECONDS * 2, end)
+                set_playback(bool(texts), texts)
+            for result in self.recognizer.accept(samples):
+                self.on_heard(Heard(command=str(getattr(result, "command")),
+                                    text=str(getattr(result, "text", "")),
+                                    source="voice",
+                                    confidence=getattr(result, "confidence", None)))
+
+
+# ------------------------------------------------------------------ the loop
+@dataclass
+class _Span:
+    """A MARK being played: which cue, and where it ends on the plan clock."""
+
+    index: int
+    cue: Cue
+
+    @property
+    def end(self) -> float:
+        return self.cue.time + self.cue.duration
+
+
+class CoachSession:
+    """Runs one live session of ``timeline`` on ``player``; see the module doc.
+
+    ``speak(text)`` renders a phrase to a clip (a SpeechRenderer's ``render``). ``log``
+    and ``session_id`` may be None (nothing logged). Thread-safe entry points:
+    :meth:`heard`, :meth:`notice`, :meth:`interrupt`.
+    """
+
+    def __init__(self, timeline: Timeline, phrases: Phrases, player: LivePlayer,
+                 speak: Callable[[str], np.ndarray], *, log: TrainingLogLike | None = None,
+                 session_id: int | None = None, view: LiveView | None = None,
+                 playback: PlaybackTracker | None = None,
+                 mic_level: Callable[[], float | None] | None = None):
+        self.timeline, self.phrases, self.player, self.speak = timeline, phrases, player, speak
+        self.log, self.session_id = log, session_id
+        self.view = view
+        self.playback = playback or PlaybackTracker()
+        self.mic_level = mic_level or (lambda: None)
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        cues = timeline.cues
+        self._rate = player.rate
+        # State built from the player's events (only the run thread touches it).
+        self.position = Position()
+        self.last_instruction = ""
+        self.last_heard = ""
+        self.status = "starting"
+        self._rep: _Span | None = None
+        self._hold: _Span | None = None
+        self._side: _Span | None = None
+        self._phase: _Span | None = None
+        self._waiting_gate = -1
+        self._next_pending = False  # "next" said during a setup step, before its gate
+        self._paused = False
+        self._resume_at: float | None = None  # monotonic time to resume the plan
+        self._stop_at: float | None = None  # monotonic time the session ends (stop)
+        self._gate_since = 0.0
+        self._reminded = False
+        self._finished = False
+        self._last_view = 0.0
+        self._unit_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
+                            and c.mark in (MarkKind.REP, MarkKind.HOLD)]
+        self.handled: list[tuple[str, str]] = []  # (command, what it did), for tests
+
+    # -------------------------------------------------------- thread-safe input
+    def heard(self, heard: Heard) -> None:
+        """A command arrived (any thread)."""
+        self._inbox.put(("heard", heard))
+
+    def notice(self, phrase_key: str) -> None:
+        """Say one of the live phrases now, e.g. ``mic_lost`` (any thread)."""
+        self._inbox.put(("notice", phrase_key))
+
+    def interrupt(self) -> None:
+        """End the session as if "stop" was said, without speaking (Ctrl-C)."""
+        self._inbox.put(("interrupt", None))
+
+    # -------------------------------------------------------- actions
+    def say_now(self, text: str, *, interrupt: bool = False) -> float:
+        """Say ``text`` over the plan; returns its length in seconds."""
+        clip = self.speak(text)
+        self.player.say_now(clip, interrupt=interrupt)
+        seconds = clip.size / SAMPLE_RATE
+        self.playback.add(self.player.time, seconds, text)
+        return seconds
+
+    def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
+        return self.say_now(self.phrases.say(key, **values), interrupt=interrupt)
+
+    def record(self, event: EventKind, position: Position | None = None,
+               **detail: Any) -> None:
+        if self.log is None or self.session_id is None:
+            return
+        self.log.record(self.session_id, event,
+                        self.position if position is None else position, detail or None)
+
+    # -------------------------------------------------------- the loop
+    def run(self) -> Outcome:
+        """Play the session to its end (finished) or until stopped."""
+        while True:
+            self._drain_player()
+            try:
+                kind, payload = self._inbox.get(timeout=LOOP_TICK)
+            except queue.Empty:
+                kind, payload = "", None
+            if kind == "heard":
+                self._handle(payload)
+            elif kind == "notice":
+                self.announce(self.phrases.say(payload))
+            elif kind == "interrupt":
+                self.player.pause()
+                self.record(EventKind.STOPPED, reason="interrupted")
+                return Outcome.STOPPED
+            self._drain_player()
+            now = time.monotonic()
+            if self._resume_at is not None and now >= self._resume_at:
+                self._resume_at = None
+                self._paused = False
+                self.player.resume()
+            if self._stop_at is not None and now >= self._stop_at:
+                return Outcome.STOPPED
+            if self._finished and self._stop_at is None:
+                self.record(EventKind.FINISHED)
+                return Outcome.FINISHED
+            self._remind(now)
+            self._refresh_view(now)
+
+    def _drain_player(self) -> None:
+        while True:
+            event = self.player.get_event(timeout=0)
+            if event is None:
+                return
+            self._on_player_event(event)
+
+    # -------------------------------------------------------- player events
+    def _on_player_event(self, event: PlayerEvent) -> None:
+        kind = event.kind
+        if kind is PlayerEventKind.CUE:
+            self._on_cue(event.cue_index, event)
+        elif kind is PlayerEventKind.GATE_WAITING:
+            self._waiting_gate = event.cue_index
+            self._gate_since, self._reminded = time.monotonic(), False
+            self.status = "waiting for next"
+            if self._next_pending:
+                self._next_pending = False
+                self._release_gate()
+        elif kind is PlayerEventKind.GATE_RELEASED:
+            self._waiting_gate = -1
+            self.status = "playing"
+        elif kind is PlayerEventKind.FINISHED:
+            self._close_units(math.inf)
+            self._finished = True
+
+    def _on_cue(self, index: int, event: PlayerEvent) -> None:
+        cue = self.timeline.cues[index]
+        self._close_units(cue.time)
+        self.position = cue.position
+        if cue.kind is CueKind.SPEECH:
+            if not cue.counted and cue.position.rep == 0:
+                self.last_instruction = cue.text
+            self.playback.add(event.dac_time, cue.duration, cue.text)
+        elif cue.kind is CueKind.MARK:
+            span = _Span(index, cue)
+            if cue.mark is MarkKind.REP:
+                self._rep = span
+                self.status = "counting"
+            elif cue.mark is MarkKind.HOLD:
+                self._hold = span
+                self.status = "holding"
+            elif cue.mark is MarkKind.SIDE:
+                self._side = span
+            elif cue.mark is MarkKind.PHASE:
+                self._phase = span
+            elif cue.mark is MarkKind.REST:
+                self.status = "resting"
+            elif cue.mark is MarkKind.STEP:
+                self.status = "setup"
+
+    def _close_units(self, now: float) -> None:
+        """Log the rep, hold and side that ended by plan time ``now``."""
+        eps = 1e-6
+        if self._rep is not None and now >= self._rep.end - eps:
+            self.record(EventKind.REP_COMPLETED, self._rep.cue.position,
+                        side=self._rep.cue.position.side)
+            self._rep = None
+        if self._hold is not None and now >= self._hold.end - eps:
+            self.record(EventKind.HOLD_COMPLETED, self._hold.cue.position)
+            self._hold = None
+        if self._side is not None and now >= self._side.end - eps:
+            self.record(EventKind.SIDE_FINISHED, self._side.cue.position)
+            self._side = None
+            self._phase = None
+
+    # -------------------------------------------------------- commands
+    def _handle(self, heard: Heard) -> None:
+        command = heard.command
+        if command == TOGGLE_PAUSE:
+            command = "resume" if self._paused else "pause"
+        self.last_heard = f"{command} ({heard.source}: {heard.text})" if heard.text else command
+        if self._stop_at is not None or self._finished:
+            return
+        handler = getattr(self, f"_cmd_{command}", None)
+        result = handler(heard) if handler else "unknown"
+        self.handled.append((command, result))
+        self.record(EventKind.COMMAND_HEARD, command=command, text=heard.text,
+                    source=heard.source, confidence=heard.confidence, result=result)
+
+    def _cmd_next(self, heard: Heard) -> str:
+        if self._paused:
+            return "ignored: paused"
+        state = self.player.state()
+        if self._waiting_gate >= 0 or state.waiting_at_gate:
+            self._release_gate()
+            return "step confirmed"
+        if state.in_rest:
+            self.player.skip_rest()
+            self.record(EventKind.REST_SKIPPED)
+            return "rest skipped"
+        if self.position.step > 0 and self._rep is None:
+            self._next_pending = True
+            return "step confirmed at its end"
+        return "ignored: set runs on tempo"
+
+    def _release_gate(self) -> None:
+        gate = self._waiting_gate
+        position = self.timeline.cues[gate].position if gate >= 0 else self.position
+        self.player.release_gate()
+        self._waiting_gate = -1
+        self.record(EventKind.STEP_CONFIRMED, position)
+
+    def _cmd_pause(self, heard: Heard) -> str:
+        if self._paused and self._resume_at is None:
+            return "ignored: already paused"
+        self._paused, self._resume_at = True, None
+        self.player.pause()
+        self.say_phrase("paused", interrupt=True)
+        self.status = "paused"
+        self.record(EventKind.PAUSED)
+        return "paused"
+
+    def _cmd_resume(self, heard: Heard) -> str:
+        if not self._paused or self._resume_at is not None:
+            return "ignored: not paused"
+        seconds = self.say_phrase("resumed", interrupt=True)
+        self._resume_at = time.monotonic() + seconds + 0.2
+        self.status = "playing"
+        self.record(EventKind.RESUMED)
+        return "resumed"
+
+    def _cmd_repeat(self, heard: Heard) -> str:
+        if not self.last_instruction:
+            return "ignored: nothing said yet"
+        self.say_now(self.last_instruction, interrupt=True)
+        return "repeated"
+
+    def _cmd_done(self, heard: Heard) -> str:
+        state = self.player.state()
+        if self._side is not None and (self._rep is not None or self._hold is not None
+                                       or state.plan_time < self._side.end):
+            target = self._index_after(self._side)
+            early = self._side.cue.position
+            self._rep = self._hold = self._phase = None
+            self._side = None
+            self.record(EventKind.SIDE_FINISHED, early, early=True)
+            self._jump_with_phrase(target, "finishing_early")
+            return "set finished early"
+        if not self._units_after(state.cue_index):
+            target = self._finish_index()
+            if target is not None and target > state.cue_index:
+                self._jump_with_phrase(target, None)
+            return "finishing"
+        return "ignored: no set running"
+
+    def _cmd_stop(self, heard: Heard) -> str:
+        self.player.pause()
+        seconds = self.say_phrase("stopping", interrupt=True)
+        self._stop_at = time.monotonic() + seconds + 0.3
+        self.status = "stopping"
+        self.record(EventKind.STOPPED)
+        return "stopped"
+
+    # -------------------------------------------------------- helpers
+    def announce(self, *texts: str) -> None:
+        """Say ``texts`` one after another while the plan holds, then carry on.
+
+        Call before :meth:`run` or from its thread (other threads use :meth:`notice`).
+        """
+        gap = np.zeros(int(BREATH * SAMPLE_RATE), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        for text in texts:
+            parts += [self.speak(text), gap]
+        clip = np.concatenate(parts) if parts else gap
+        self.player.pause()
+        self.player.say_now(clip, interrupt=True)
+        self.playback.add(self.player.time, clip.size / SAMPLE_RATE, " ".join(texts))
+        hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
+        if not self._paused or self._resume_at is not None:
+            self._paused = True
+            self._resume_at = max(self._resume_at or 0.0, hold_until)
+
+    def _jump_with_phrase(self, target: int, phrase_key: str | None) -> None:
+        """Continue at cue ``target``, first saying a phrase while the plan holds."""
+        self.player.seek(min(target, len(self.timeline.cues) - 1))
+        if phrase_key is not None:
+            self.announce(self.phrases.say(phrase_key))
+
+    def _index_after(self, span: _Span) -> int:
+        """The first cue at or after the end of a MARK's span."""
+        cues = self.timeline.cues
+        for j in range(span.index + 1, len(cues)):
+            if cues[j].time >= span.end - 1e-9:
+                return j
+        return len(cues) - 1
+
+    def _units_after(self, index: int) -> bool:
+        return any(i > index for i in self._unit_marks)
+
+    def _finish_index(self) -> int | None:
+        """The closing "finish" earcon of the workout (what "done" jumps to at the end)."""
+        cues = self.timeline.cues
+        for j in range(len(cues) - 1, -1, -1):
+            if cues[j].kind is CueKind.EARCON and cues[j].text == "finish":
+                return j
+        return None
+
+    def _remind(self, now: float) -> None:
+        if (self._waiting_gate >= 0 and not self._paused and not self._reminded
+                and now - self._gate_since > REMINDER_SECONDS):
+            self._reminded = True
+            self.say_phrase("waiting")
+
+    def _refresh_view(self, now: float) -> None:
+        if self.view is None or not self.view.enabled or now - self._last_view < VIEW_INTERVAL:
+            return
+        self._last_view = now
+        self.view.update(self.view_state())
+
+    def view_state(self) -> ViewState:
+        """A snapshot for the live view."""
+        p = self.position
+        progress = 0.0
+        if self._phase is not None and self._phase.cue.duration > 0:
+            plan = self.player.state().plan_time
+            progress = (plan - self._phase.cue.time) / self._phase.cue.duration
+        return ViewState(
+            workout=self.timeline.title, exercise=p.exercise_name,
+            step_text=self.last_instruction, side=self.phrases.side(p.side) if p.side else "",
+            rep=p.rep, reps=p.reps if p.rep else 0,
+            phase=p.phase if self._rep is not None else "", phase_progress=progress,
+            status=self.status, last_command=self.last_heard,
+            mic_level_db=self.mic_level(), hint=KEYS_HELP)
