@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.audio import SAMPLE_RATE, from_int16
+from voicecoach.audio import SAMPLE_RATE
 from voicecoach.errors import InputError, VoicecoachError
+from voicecoach.speech import read_wav
 
 EARCON_NAMES: tuple[str, ...] = ("start", "tick", "switch", "finish", "ready", "paused", "resumed")
 """Every earcon voicecoach plays; each is ``audio/<name>.wav``."""
@@ -33,20 +34,13 @@ def load_earcon(name: str) -> np.ndarray:
 @functools.cache
 def _load(path: Path) -> np.ndarray:
     try:
-        with wave.open(str(path), "rb") as wav:
-            shape = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate())
-            if shape != (1, 2, SAMPLE_RATE):
-                raise wave.Error(f"expected 16-bit mono at {SAMPLE_RATE} Hz, got {shape}")
-            frames = wav.readframes(wav.getnframes())
+        samples, rate = read_wav(path)
+        if rate != SAMPLE_RATE or samples.size == 0:
+            raise wave.Error(f"expected a non-empty 16-bit mono WAV at {SAMPLE_RATE} Hz")
     except (OSError, EOFError, wave.Error) as error:
         raise VoicecoachError(
             f"earcon file {path} is missing or unreadable ({error}); "
             f"regenerate the earcons with `{REGENERATE}`"
         ) from error
-    samples = from_int16(np.frombuffer(frames, dtype="<i2"))
-    if samples.size == 0:
-        raise VoicecoachError(
-            f"earcon file {path} is empty; regenerate the earcons with `{REGENERATE}`"
-        )
     samples.flags.writeable = False
     return samples

@@ -37,9 +37,14 @@ VOICED_FRAME_S = 0.020
 VOICED_RANGE_DB = 30.0  # frames within this of the loudest frame count as voiced
 LIMITER_WINDOW_S = 0.005
 
+SYNTH_ATTEMPTS = 3  # the espeak driver occasionally cancels an utterance; try again
+SYNTH_TIMEOUT_S = 30.0
+
 PROCESSING_VERSION = "1"  # bump when trimming/normalising changes, to invalidate the cache
 
-_SYNTH_LOCK = threading.Lock()  # espeak-ng is one global synthesiser per process
+_SYNTH_LOCK = threading.RLock()  # espeak-ng is one global synthesiser per process
+_applied_settings: tuple[str, int] | None = None  # (voice, rate) espeak-ng has now
+_ENGINE = None  # the one pyttsx3 engine, made by _engine()
 
 
 @dataclass(frozen=True)
@@ -52,18 +57,27 @@ class Voice:
 
 
 def _engine():  # -> pyttsx3.Engine
-    """The process-wide pyttsx3 espeak engine, or MissingDependencyError."""
-    try:
-        import pyttsx3
+    """The process-wide pyttsx3 espeak engine (made once), or MissingDependencyError."""
+    global _ENGINE
+    with _SYNTH_LOCK:
+        if _ENGINE is None:
+            try:
+                import pyttsx3
 
-        engine = pyttsx3.init(DRIVER)
-    except (ImportError, OSError, RuntimeError) as error:
-        raise MissingDependencyError(
-            f"cannot start espeak-ng speech synthesis ({error}); "
-            "install the Debian package espeak-ng: sudo apt-get install espeak-ng"
-        ) from error
-    _silence_save_messages()
-    return engine
+                engine = pyttsx3.init(DRIVER)
+            except (ImportError, OSError, RuntimeError) as error:
+                raise MissingDependencyError(
+                    f"cannot start espeak-ng speech synthesis ({error}); "
+                    "install the Debian package espeak-ng: sudo apt-get install espeak-ng"
+                ) from error
+            _silence_save_messages()
+            # A new pyttsx3 engine queues commands until its first run loop. Run an
+            # empty loop now (no text yet, so nothing is spoken) so that voice and
+            # rate changes take effect when made, not racing the first synthesis.
+            # Never again: the driver re-speaks its last text on every run loop.
+            engine.runAndWait()
+            _ENGINE = engine
+        return _ENGINE
 
 
 def _silence_save_messages() -> None:
@@ -87,12 +101,12 @@ def engine_id() -> str:
 
 
 def list_voices() -> list[Voice]:
-    """Every espeak-ng voice, sorted by id."""
-    voices = _engine().getProperty("voices")
-    return sorted(
-        (Voice(id=v.id, name=v.name.strip(), languages=list(v.languages or [])) for v in voices),
-        key=lambda v: v.id,
-    )
+    """Every espeak-ng voice, sorted by language then id."""
+    voices = [
+        Voice(id=v.id, name=v.name.strip(), languages=list(v.languages or []))
+        for v in _engine().getProperty("voices")
+    ]
+    return sorted(voices, key=lambda v: (v.languages[:1], v.id))
 
 
 def _normalise_language(language: str) -> str:
@@ -250,6 +264,7 @@ def write_wav_atomic(path: Path, samples: np.ndarray) -> None:
             wav.setsampwidth(2)
             wav.setframerate(SAMPLE_RATE)
             wav.writeframes(quantise(samples).tobytes())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary data files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -335,24 +350,69 @@ class SpeechRenderer:
         return clip
 
     def _synthesise_raw(self, text: str) -> tuple[np.ndarray, int]:
-        """One pyttsx3 save_to_file + runAndWait (the espeak driver saves one file per run)."""
-        errors: list[Exception] = []
+        """One pyttsx3 save_to_file + runAndWait, then wait until the file is really written.
+
+        pyttsx3 2.99's espeak driver saves one file per runAndWait, and runAndWait returns
+        before espeak-ng (running asynchronously) has finished; the driver then writes
+        the file from espeak's thread and reports "finished-utterance". Starting while
+        espeak is still busy makes the driver cancel the new utterance, so wait first.
+        """
+        from pyttsx3.drivers import _espeak
+
         fd, tmp = tempfile.mkstemp(prefix="voicecoach-speech-", suffix=".wav")
         os.close(fd)
+        done = threading.Event()
+        outcome: dict[str, object] = {}
+
+        def finished(**event: object) -> None:
+            # The driver may report a stale "not completed" after the real end: keep True.
+            outcome["completed"] = outcome.get("completed") or bool(event.get("completed"))
+            done.set()
+
+        def failed(**event: object) -> None:
+            outcome["error"] = event.get("exception")
+            done.set()
+
         with _SYNTH_LOCK:
-            token = self._engine.connect("error", lambda **event: errors.append(event["exception"]))
+            tokens = [
+                self._engine.connect("finished-utterance", finished),
+                self._engine.connect("error", failed),
+            ]
             try:
-                # The driver state is global, so set voice and rate on every call.
-                self._engine.setProperty("voice", self.voice)
-                self._engine.setProperty("rate", self.rate)
-                self._engine.save_to_file(text, tmp)
-                self._engine.runAndWait()
-                if errors:
-                    raise MissingDependencyError(
-                        f"espeak-ng failed to speak {text[:40]!r} with voice {self.voice}: "
-                        f"{errors[0]}; check the espeak-ng installation (apt-get install espeak-ng)"
-                    )
-                return read_wav(Path(tmp))
+                for _attempt in range(SYNTH_ATTEMPTS):
+                    done.clear()
+                    outcome.clear()
+                    self._apply_settings(force=_attempt > 0)
+                    _espeak.Synchronize()  # idle now, or runAndWait would cancel
+                    self._engine.save_to_file(text, tmp)
+                    self._engine.runAndWait()
+                    done.wait(SYNTH_TIMEOUT_S)
+                    if outcome.get("completed"):
+                        samples, rate = read_wav(Path(tmp))
+                        if samples.size:
+                            return samples, rate
+                raise MissingDependencyError(
+                    f"espeak-ng failed to speak {text[:40]!r} with voice {self.voice} "
+                    f"({outcome.get('error') or 'no audio'}); check the espeak-ng "
+                    "installation: sudo apt-get install --reinstall espeak-ng"
+                )
             finally:
-                self._engine.disconnect(token)
+                for token in tokens:
+                    self._engine.disconnect(token)
                 Path(tmp).unlink(missing_ok=True)
+
+    def _apply_settings(self, force: bool) -> None:
+        """Give espeak-ng this renderer's voice and rate (its state is process-wide).
+
+        espeak-ng applies a rate change asynchronously, so wait for it to land; skip
+        the round trip when the last synthesis already used the same settings.
+        """
+        global _applied_settings
+        from pyttsx3.drivers import _espeak
+
+        settings = (self.voice, self.rate)
+        if force or _applied_settings != settings:
+            self._engine.setProperty("voice", self.voice)
+            self._engine.setProperty("rate", self.rate)
+            _espeak.Synchronize()
+            _applied_settings = settings

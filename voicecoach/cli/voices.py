@@ -1,0 +1,39 @@
+"""``voicecoach voices``: list the espeak-ng voice ids that ``--voice`` accepts."""
+
+from __future__ import annotations
+
+import argparse
+
+from voicecoach.errors import InputError
+from voicecoach.speech import default_voice, list_voices, voice_speaks
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``voices`` subcommand."""
+    parser = subparsers.add_parser(
+        "voices",
+        help="list the speech voices usable with --voice",
+        description="List the espeak-ng voice ids usable with --voice "
+        "(the one marked * is the default for its language).",
+    )
+    parser.add_argument(
+        "--lang", metavar="CODE", help='only voices for this language, e.g. "en", "ko", "en-gb"'
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one voice per line: id, language, name; the language default is starred."""
+    voices = list_voices()
+    if args.lang:
+        voices = [voice for voice in voices if voice_speaks(voice, args.lang)]
+        if not voices:
+            raise InputError(
+                f"no voice for language {args.lang!r}; run `voicecoach voices` to list all voices"
+            )
+    default = default_voice(args.lang) if args.lang else None
+    width = max(len(voice.id) for voice in voices)
+    for voice in voices:
+        mark = "*" if voice.id == default else " "
+        print(f"{mark} {voice.id:<{width}}  {', '.join(voice.languages):<16} {voice.name}")
+    return 0
