@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from voicecoach.errors import InputError, OutputError  # noqa: E402
 from voicecoach.history import SessionSummary  # noqa: E402
@@ -63,7 +64,8 @@ def save_figure(figure: Figure, path: Path | str) -> Path:
     path = check_plot_path(path)
     temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
-        figure.savefig(temp, dpi=110, bbox_inches="tight")
+        with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text
+            figure.savefig(temp, dpi=110, bbox_inches="tight")
         os.replace(temp, path)
     except OSError as error:
         temp.unlink(missing_ok=True)
@@ -110,6 +112,7 @@ def plot_history(sessions: Sequence[SessionSummary], path: Path | str) -> Path:
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.set_xlim(x[0] - 1, x[-1] + 1)
     axes.set_ylim(0, max(bottom) * 1.15)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("date")
     axes.set_ylabel("reps per day")
     axes.set_title("Training volume per exercise")
@@ -144,6 +147,7 @@ def timeline_rows(timeline: Timeline) -> list[Row]:
     rows: list[Row] = []
     current: Row | None = None
     loose: list[Cue] = []  # cues waiting for a lane (before the first one)
+    after_end = False
     for cue in timeline.cues:
         if cue.kind is CueKind.MARK and cue.mark is MarkKind.SIDE:
             current = Row(_side_label(cue), cue.time)
@@ -153,9 +157,10 @@ def timeline_rows(timeline: Timeline) -> list[Row]:
             if current is None or current.label != label:
                 current = Row(label, cue.time)
                 rows.append(current)
-        elif cue.kind is CueKind.MARK and cue.mark is MarkKind.END:
-            current = Row("end", cue.time)
+        elif after_end and (current is None or current.label != "end"):
+            current = Row("end", cue.time)  # words after the END mark
             rows.append(current)
+        after_end = after_end or (cue.kind is CueKind.MARK and cue.mark is MarkKind.END)
         if current is None:
             loose.append(cue)
         else:
@@ -164,7 +169,7 @@ def timeline_rows(timeline: Timeline) -> list[Row]:
         rows.insert(0, Row("start", loose[0].time, cues=loose))
     for row in rows:
         row.end = max((_cue_end(c) for c in row.cues), default=row.start)
-    return [row for row in rows if row.end > row.start or row.label != "end"]
+    return rows
 
 
 def _side_label(cue: Cue) -> str:
