@@ -478,7 +478,9 @@ def test_done_work_and_trimmed_timeline(tmp_path: Path) -> None:
         session = start(log, timeline)
         for position in reps[:3] + reps[6:8]:  # set 1 of bench, 2 reps of the row's left
             log.record(session, EventKind.REP_COMPLETED, position)
+        log.record(session, EventKind.SIDE_FINISHED, reps[7])  # "done": rep 3 not done
         events = log.events(session)
+        assert log.resume_point(session, timeline).position == reps[9]  # the right side
     work = done_work(events)
     assert [(s.exercise_name, s.set, s.side, s.reps_done, s.reps_planned)
             for s in work.sides] == [("Bench press", 1, "", 3, 3),
@@ -495,3 +497,27 @@ def test_done_work_and_trimmed_timeline(tmp_path: Path) -> None:
     rep_marks = [c for c in trimmed.cues if c.kind is CueKind.MARK and c.mark is MarkKind.REP]
     for before, after in zip(rep_marks, rep_marks[1:]):
         assert after.time >= before.time + before.duration - 1e-9
+
+
+def test_resume_in_a_compiled_workout_skips_the_rest_but_announces_the_side(
+        tmp_path: Path) -> None:
+    from voicecoach.plan import PlanRequest, load_plan_workout
+    from voicecoach.timeline import compile_timeline
+    workout, phrases = load_plan_workout(PlanRequest("hip-thrust"))
+    timeline = compile_timeline(workout, phrases, lambda text: 0.2 + 0.065 * len(text))
+    steps = unit_positions(timeline, MarkKind.STEP)
+    reps = unit_positions(timeline, MarkKind.REP)
+    left = [p for p in reps if p.side == "left"]
+    with TrainingLog(tmp_path / "log.sqlite3") as log:
+        session = start(log, timeline)
+        for position in steps:
+            log.record(session, EventKind.STEP_CONFIRMED, position)
+        for position in left:
+            log.record(session, EventKind.REP_COMPLETED, position)
+        point = log.resume_point(session, timeline)
+    assert point.position.side == "right" and point.position.rep == 1
+    resumed = timeline.resumed_at(point.cue_index).cues
+    first_mark = next(c for c in resumed if c.kind is CueKind.MARK)
+    assert first_mark.mark is MarkKind.SIDE and first_mark.position.side == "right"
+    assert not any(c.kind is CueKind.MARK and c.mark is MarkKind.REST for c in resumed)
+    assert resumed[0].time == 0

@@ -385,7 +385,7 @@ def trim_to_done(timeline: Timeline, events: Sequence[Event]) -> Timeline:
     nothing done, and (unless the session finished) everything planned after the
     last unit done; later cues move earlier to close the gaps.
     """
-    done = done_units(events, timeline)
+    done = done_units(events)  # only what was logged: reps cut short by "done" go too
     cues = timeline.cues
     sides_with_work = {side_key(c.position) for c in cues
                        if c.kind is CueKind.MARK and c.mark in UNIT_MARKS[1:]
