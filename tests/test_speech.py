@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.cli import main
-from voicecoach.errors import InputError
+from voicecoach.errors import InputError, OutputError
 from voicecoach.speech import (
     SpeechRenderer,
     default_voice,
@@ -84,6 +86,36 @@ def test_second_renderer_with_same_cache_synthesises_nothing(tmp_path: Path) -> 
     for text in EN_WORDS:
         np.testing.assert_array_equal(again[text], clips[text])
     assert not list(cache.glob("*.tmp")), "temp files left behind"
+
+
+RENDER_IN_CHILD = """
+import sys
+from voicecoach.speech import SpeechRenderer
+renderer = SpeechRenderer("gmw/en-us", cache_dir=sys.argv[1])
+renderer.render_all(sys.argv[2:])
+"""
+
+
+def test_two_processes_share_one_cache(tmp_path: Path) -> None:
+    texts = [f"Set {n} of 12." for n in range(1, 13)]
+    children = [
+        subprocess.Popen([sys.executable, "-c", RENDER_IN_CHILD, str(tmp_path), *texts])
+        for _ in range(2)
+    ]
+    assert [child.wait(timeout=60) for child in children] == [0, 0]
+    assert len(list(tmp_path.glob("*.wav"))) == len(texts)
+    assert not list(tmp_path.glob("*.tmp"))
+    reader = SpeechRenderer("gmw/en-us", cache_dir=tmp_path)
+    assert all(reader.render(text).size > 0 for text in texts)
+    assert (reader.synthesised, reader.cache_hits) == (0, len(texts))
+
+
+def test_unwritable_cache_is_an_output_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("")
+    renderer = SpeechRenderer("gmw/en-us", cache_dir=blocker / "speech")
+    with pytest.raises(OutputError, match="speech cache file .*VOICECOACH_CACHE"):
+        renderer.render("one")
 
 
 def test_rate_voice_and_text_make_different_cache_keys(tmp_path: Path) -> None:

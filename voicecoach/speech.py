@@ -22,7 +22,7 @@ import numpy as np
 
 from voicecoach import paths
 from voicecoach.audio import SAMPLE_RATE, from_int16
-from voicecoach.errors import InputError, MissingDependencyError
+from voicecoach.errors import InputError, MissingDependencyError, OutputError
 
 DRIVER = "espeak"
 MIN_RATE, MAX_RATE = 80, 450  # words per minute espeak-ng accepts
@@ -346,7 +346,14 @@ class SpeechRenderer:
             samples, rate = self._synthesise_raw(text)
             clip = process(samples, rate)
             self.synthesised += 1
-        write_wav_atomic(self.cache_path(text), clip)
+        path = self.cache_path(text)
+        try:
+            write_wav_atomic(path, clip)
+        except OSError as error:
+            raise OutputError(
+                f"cannot write the speech cache file {path} ({error.strerror or error}); "
+                "make that folder writable or point VOICECOACH_CACHE at one that is"
+            ) from error
         return clip
 
     def _synthesise_raw(self, text: str) -> tuple[np.ndarray, int]:
@@ -388,7 +395,10 @@ class SpeechRenderer:
                     self._engine.runAndWait()
                     done.wait(SYNTH_TIMEOUT_S)
                     if outcome.get("completed"):
-                        samples, rate = read_wav(Path(tmp))
+                        try:
+                            samples, rate = read_wav(Path(tmp))
+                        except (OSError, EOFError, wave.Error):
+                            continue
                         if samples.size:
                             return samples, rate
                 raise MissingDependencyError(
