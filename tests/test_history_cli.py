@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,13 @@ import pytest
 from timeline_samples import small
 from voicecoach.cli import main
 from voicecoach.history import trim_to_done
-from voicecoach.log import EventKind, TrainingLog, plan_fingerprint
+from voicecoach.log import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    EventKind,
+    TrainingLog,
+    plan_fingerprint,
+)
 from voicecoach.timeline import CueKind, MarkKind, Timeline
 
 DAY = 86400.0
@@ -195,3 +202,24 @@ def test_export_renders_what_the_session_did(tmp_path: Path,
     length = mutagen.File(target).info.length
     assert abs(length - expected) < 0.3, (length, expected)
     assert length < timeline.total_seconds(1.0) - 2.0  # the last right rep is not in it
+
+
+def test_a_log_from_an_older_version_is_upgraded_and_listed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO sessions (started_at, workout, workout_source, plan_fingerprint) "
+               "VALUES (1780000000, 'Old squats', 'squat.toml', '')")
+    db.execute("INSERT INTO events (session_id, at, kind) VALUES (1, 1780000000, 'started')")
+    db.execute("INSERT INTO events (session_id, at, kind) VALUES (1, 1780000060, 'finished')")
+    db.close()
+    assert main(["history", "--db", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["workout"], s["status"], s["duration_seconds"]) for s in data] == [
+        ("Old squats", "finished", 60.0)]
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()

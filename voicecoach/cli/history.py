@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +65,8 @@ def run_history(args: argparse.Namespace) -> int:
             raise InputError(f"no training log at {path}; run a workout first or pass --db")
         print_sessions([], args, path)
         return 0
-    with TrainingLog(path, readonly=True) as log:
+    # Writable: open normally, so a log from an older voicecoach is upgraded first.
+    with TrainingLog(path, readonly=not os.access(path, os.W_OK)) as log:
         if args.session is not None:
             summary = log.summary(args.session)
             events = log.events(args.session)
