@@ -172,6 +172,7 @@ def test_voice_lookup_and_defaults() -> None:
     voices = {voice.id: voice for voice in list_voices()}
     assert default_voice("en") == "gmw/en-us" and "en-us" in voices["gmw/en-us"].languages
     assert default_voice("en_GB") in voices and "en-gb" in voices[default_voice("en-gb")].languages
+    assert default_voice("ko-KR") == "ko" and default_voice("en-AU") == "gmw/en-us"
     assert resolve_voice("EN-US") == "gmw/en-us"
     with pytest.raises(InputError, match="no espeak-ng voice for language 'xx'"):
         default_voice("xx")
@@ -220,6 +221,9 @@ def test_voices_command_lists_ids_for_a_language(capsys: pytest.CaptureFixture[s
     assert "gmw/en-us" in ids and "ko" not in ids
     for voice_id in ids:
         assert resolve_voice(voice_id) == voice_id
+
+    assert main(["voices", "--lang", "ko-KR"]) == 0
+    assert capsys.readouterr().out.split()[:2] == ["*", "ko"]
 
     assert main(["voices", "--lang", "xx"]) == 2
     assert "no voice for language 'xx'" in capsys.readouterr().err

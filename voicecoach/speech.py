@@ -123,11 +123,27 @@ def voice_speaks(voice: Voice, language: str) -> bool:
 _PREFERRED_VARIANT = {"en": "en-us"}
 
 
+def _language_and_base(language: str) -> tuple[str, ...]:
+    """ "ko-KR" -> ("ko-kr", "ko"); "en" -> ("en",)."""
+    full = _normalise_language(language)
+    return tuple(dict.fromkeys((full, full.split("-")[0])))
+
+
+def voices_for(language: str) -> list[Voice]:
+    """Voices that speak ``language``; if none, those of its base ("ko-KR" -> "ko")."""
+    voices = list_voices()
+    for wanted in _language_and_base(language):
+        found = [voice for voice in voices if voice_speaks(voice, wanted)]
+        if found:
+            return found
+    return []
+
+
 def default_voice(language: str) -> str:
-    """A sensible voice id for a language code: "en" -> gmw/en-us, "ko" -> ko."""
-    wanted = _normalise_language(language)
-    candidates = [v for v in list_voices() if voice_speaks(v, wanted)]
-    for preferred in (_PREFERRED_VARIANT.get(wanted), wanted):
+    """A sensible voice id for a language code: "en" -> gmw/en-us, "ko", "ko-KR" -> ko."""
+    codes = _language_and_base(language)
+    candidates = voices_for(language)
+    for preferred in [_PREFERRED_VARIANT.get(code) for code in codes] + list(codes):
         for voice in candidates:
             if preferred in voice.languages:
                 return voice.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from voicecoach.errors import InputError
-from voicecoach.speech import default_voice, list_voices, voice_speaks
+from voicecoach.speech import default_voice, list_voices, voices_for
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,13 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print one voice per line: id, language, name; the language default is starred."""
-    voices = list_voices()
-    if args.lang:
-        voices = [voice for voice in voices if voice_speaks(voice, args.lang)]
-        if not voices:
-            raise InputError(
-                f"no voice for language {args.lang!r}; run `voicecoach voices` to list all voices"
-            )
+    voices = voices_for(args.lang) if args.lang else list_voices()
+    if not voices:
+        raise InputError(
+            f"no voice for language {args.lang!r}; run `voicecoach voices` to list all voices"
+        )
     default = default_voice(args.lang) if args.lang else None
     width = max(len(voice.id) for voice in voices)
     for voice in voices:
