@@ -206,12 +206,14 @@ class CoachSession:
                  speak: Callable[[str], np.ndarray], *, log: TrainingLogLike | None = None,
                  session_id: int | None = None, view: LiveView | None = None,
                  playback: PlaybackTracker | None = None,
-                 mic_level: Callable[[], float | None] | None = None):
+                 mic_level: Callable[[], float | None] | None = None,
+                 on_event: Callable[[PlayerEvent], None] | None = None):
         self.timeline, self.phrases, self.player, self.speak = timeline, phrases, player, speak
         self.log, self.session_id = log, session_id
         self.view = view
         self.playback = playback or PlaybackTracker()
         self.mic_level = mic_level or (lambda: None)
+        self.on_event = on_event  # observer of every player event, in the run thread
         self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         cues = timeline.cues
         self._rate = player.rate
@@ -232,6 +234,7 @@ class CoachSession:
         self._gate_since = 0.0
         self._reminded = False
         self._finished = False
+        self._interrupted = False
         self._last_view = 0.0
         self._unit_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
                             and c.mark in (MarkKind.REP, MarkKind.HOLD)]
@@ -273,21 +276,20 @@ class CoachSession:
     def run(self) -> Outcome:
         """Play the session to its end (finished) or until stopped."""
         while True:
-            self._drain_player()
+            # Each player event is followed by the commands that arrived meanwhile, so a
+            # command acts where it was given even when events come in bursts.
+            while (event := self.player.get_event(timeout=0)) is not None:
+                self._on_player_event(event)
+                self._drain_inbox()
             try:
-                kind, payload = self._inbox.get(timeout=LOOP_TICK)
+                self._take(*self._inbox.get(timeout=LOOP_TICK))
             except queue.Empty:
-                kind, payload = "", None
-            if kind == "heard":
-                self._handle(payload)
-            elif kind == "notice":
-                self.announce(self.phrases.say(payload))
-            elif kind == "interrupt":
+                pass
+            now = time.monotonic()
+            if self._interrupted:
                 self.player.pause()
                 self.record(EventKind.STOPPED, reason="interrupted")
                 return Outcome.STOPPED
-            self._drain_player()
-            now = time.monotonic()
             if self._resume_at is not None and now >= self._resume_at:
                 self._resume_at = None
                 self._paused = False
@@ -300,15 +302,29 @@ class CoachSession:
             self._remind(now)
             self._refresh_view(now)
 
-    def _drain_player(self) -> None:
+    def _drain_inbox(self) -> None:
         while True:
-            event = self.player.get_event(timeout=0)
-            if event is None:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
                 return
-            self._on_player_event(event)
+            self._take(*item)
+
+    def _take(self, kind: str, payload: Any) -> None:
+        if kind == "heard":
+            self._handle(payload)
+        elif kind == "notice":
+            self.announce(self.phrases.say(payload))
+        elif kind == "interrupt":
+            self._interrupted = True
 
     # -------------------------------------------------------- player events
     def _on_player_event(self, event: PlayerEvent) -> None:
+        self._track(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _track(self, event: PlayerEvent) -> None:
         kind = event.kind
         if kind is PlayerEventKind.CUE:
             self._on_cue(event.cue_index, event)
@@ -408,7 +424,7 @@ class CoachSession:
             return "ignored: already paused"
         self._paused, self._resume_at = True, None
         self.player.pause()
-        self.say_phrase("paused", interrupt=True)
+        self.say_phrase("paused")
         self.status = "paused"
         self.record(EventKind.PAUSED)
         return "paused"
@@ -416,7 +432,7 @@ class CoachSession:
     def _cmd_resume(self, heard: Heard) -> str:
         if not self._paused or self._resume_at is not None:
             return "ignored: not paused"
-        seconds = self.say_phrase("resumed", interrupt=True)
+        seconds = self.say_phrase("resumed")
         self._resume_at = time.monotonic() + seconds + 0.2
         self.status = "playing"
         self.record(EventKind.RESUMED)
@@ -448,7 +464,7 @@ class CoachSession:
 
     def _cmd_stop(self, heard: Heard) -> str:
         self.player.pause()
-        seconds = self.say_phrase("stopping", interrupt=True)
+        seconds = self.say_phrase("stopping")
         self._stop_at = time.monotonic() + seconds + 0.3
         self.status = "stopping"
         self.record(EventKind.STOPPED)

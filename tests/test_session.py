@@ -1,0 +1,270 @@
+"""The coaching loop's semantics, through the real player on the ALSA file rig.
+
+Each test runs a small workout in a child process (real espeak-ng speech, real
+PortAudio/ALSA output written to a file) and injects commands from an observer of the
+player's events, e.g. "say next when the gate of step 1 is reached". The rig is unpaced
+(many times faster than real time), so a command lands a little later on the plan
+clock than the event that triggered it; assertions allow for that and never depend on
+wall-clock time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rigs import AlsaFileRig
+from voicecoach.log import TrainingLog
+
+WORKOUT = """\
+name = "Session test"
+description = "two setup steps, two sides with a rest between"
+
+[[exercise]]
+name = "Session test"
+setup = ["Sit by the bench.", "Set the bar on your hips."]
+sides = ["left", "right"]
+reps = 4
+rest_between_sides = 20
+
+[[exercise.phase]]
+name = "drive"
+kind = "concentric"
+seconds = 1
+say = "drive up"
+
+[[exercise.phase]]
+name = "lower"
+kind = "eccentric"
+seconds = 3
+say = "Lower"
+count = "up"
+"""
+
+PRELUDE = """
+import json, sys, threading, time
+from voicecoach.earcons import load_earcon
+from voicecoach.live import EventKind as PK, LivePlayer
+from voicecoach.log import TrainingLog
+from voicecoach.history import plan_fingerprint
+from voicecoach.phrases import load_phrases
+from voicecoach.session import CoachSession, Heard
+from voicecoach.speech import SpeechRenderer, default_voice
+from voicecoach.timeline import CueKind, MarkKind, compile_timeline
+from voicecoach.workout import load_workout
+
+workout_path, db_path = sys.argv[1], sys.argv[2]
+workout = load_workout(workout_path)
+phrases = load_phrases("en")
+speech = SpeechRenderer(default_voice("en"))
+timeline = compile_timeline(workout, phrases, speech.duration)
+clips = speech.render_all(timeline.speech_texts())
+log = TrainingLog(db_path)
+sid = log.start_session(workout.name, workout_path, "en", plan_fingerprint(timeline))
+player = LivePlayer(timeline, clips, load_earcon)
+triggers = []  # (predicate(event, cue) -> bool, command), each fires once
+def on_event(event):
+    cue = timeline.cues[event.cue_index] if event.cue_index >= 0 else None
+    for item in list(triggers):
+        if item[0](event, cue):
+            triggers.remove(item)
+            item[1](event, cue)
+session = CoachSession(timeline, phrases, player, speech.render, log=log, session_id=sid,
+                       on_event=on_event)
+def say(command):
+    return lambda event, cue: session.heard(Heard(command, source="keys"))
+def mark(kind, **where):
+    def test(event, cue):
+        return (event.kind is PK.CUE and cue.kind is CueKind.MARK and cue.mark is kind
+                and all(getattr(cue.position, k) == v for k, v in where.items()))
+    return test
+def on(kind):
+    return lambda event, cue: event.kind is kind
+def gate(step):
+    return lambda event, cue: event.kind is PK.GATE_WAITING and cue.position.step == step
+def finish():
+    player.start()
+    outcome = session.run()
+    player.wait_finished(timeout=2) if outcome.value == "finished" else None
+    player.close()
+    print(json.dumps({"outcome": outcome.value, "handled": session.handled, "sid": sid}))
+"""
+
+
+@pytest.fixture
+def workout_file(tmp_path: Path) -> Path:
+    path = tmp_path / "session-test.toml"
+    path.write_text(WORKOUT)
+    return path
+
+
+def run_session(rig: AlsaFileRig, workout: Path, db: Path, script: str) -> dict:
+    result = rig.run_python(PRELUDE + script + "\nfinish()\n", timeout=120,
+                            args=[str(workout), str(db)])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def clip_starts(played: np.ndarray, clip: np.ndarray, min_corr: float = 0.95) -> list[int]:
+    """Samples where ``clip`` starts in ``played``.
+
+    The player copies clips sample-exact, so near each sound onset a normalised
+    correlation close to 1 finds the clip even when another sound's short fade overlaps
+    its first milliseconds (only 100 ms of the clip after its first 20 ms are compared).
+    """
+    skip, size, reach = 441, 2205, 600
+    part = clip[skip:skip + size].astype(np.float64)
+    loud = np.flatnonzero(np.abs(played) > 0.02)
+    if loud.size == 0 or part.size < size:
+        return []
+    onsets = loud[np.concatenate(([True], np.diff(loud) > 200))]
+    norm = np.linalg.norm(part)
+    found: list[int] = []
+    for onset in onsets:
+        low = max(0, int(onset) - reach + skip)
+        window = played[low:int(onset) + reach + skip + size].astype(np.float64)
+        if window.size < size:
+            continue
+        dots = np.correlate(window, part, mode="valid")
+        energy = np.sqrt(np.convolve(window ** 2, np.ones(size), mode="valid"))
+        corr = dots / np.maximum(energy * norm, 1e-12)
+        best = int(np.argmax(corr))
+        start = low + best - skip
+        if corr[best] >= min_corr and (not found or start - found[-1] > size):
+            found.append(start)
+    return found
+
+
+def events(db: Path, session_id: int) -> list:
+    with TrainingLog(db, readonly=True) as log:
+        return log.events(session_id)
+
+
+def test_gates_next_early_ignored_mid_set_rest_skip_and_done_finishes(
+        alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "log.sqlite3"
+    result = run_session(alsa_file_rig, workout_file, db, """
+triggers += [
+    (gate(1), say("next")),                            # waiting at step 1's gate
+    (mark(MarkKind.STEP, step=2), say("next")),        # said while step 2 is read
+    (mark(MarkKind.REP, side="left", rep=2), say("next")),   # mid-set: ignored
+    (mark(MarkKind.REST), say("next")),                # skips the rest
+    (mark(MarkKind.REP, side="right", rep=2), say("done")),  # last side: finish
+]
+""")
+    assert result["outcome"] == "finished"
+    assert [h[1] for h in result["handled"]] == [
+        "step confirmed", "step confirmed at its end", "ignored: set runs on tempo",
+        "rest skipped", "set finished early"]
+    log = events(db, result["sid"])
+    kinds = [e.kind.value for e in log]
+    assert kinds.count("step_confirmed") == 2
+    assert [e.position.step for e in log if e.kind.value == "step_confirmed"] == [1, 2]
+    assert "rest_skipped" in kinds
+    reps = {(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"}
+    assert {("left", n) for n in range(1, 5)} <= reps  # "next" did not disturb the set
+    assert len([r for r in reps if r[0] == "right"]) < 4  # "done" cut the right side
+    early = [e for e in log if e.kind.value == "side_finished" and e.detail.get("early")]
+    assert [e.position.side for e in early] == ["right"]
+    assert kinds[-1] == "finished"
+
+
+def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: Path,
+                                      tmp_path: Path) -> None:
+    db = tmp_path / "log.sqlite3"
+    result = run_session(alsa_file_rig, workout_file, db, """
+def pause_then_resume(event, cue):
+    session.heard(Heard("pause", source="keys"))
+    def later():
+        time.sleep(0.3)   # wall clock: the unpaced rig plays many seconds meanwhile
+        session.heard(Heard("pause/resume", source="keys"))
+    threading.Thread(target=later).start()
+triggers += [
+    (gate(1), say("repeat")),
+    (gate(1), say("next")),
+    (gate(2), say("next")),
+    (mark(MarkKind.REP, side="left", rep=2), pause_then_resume),
+    (on(PK.RESUMED), say("stop")),
+]
+""")
+    assert result["outcome"] == "stopped"
+    assert [h[0] for h in result["handled"]] == [
+        "repeat", "next", "next", "pause", "resume", "stop"]
+    assert result["handled"][0][1] == "repeated"
+    log = events(db, result["sid"])
+    kinds = [e.kind.value for e in log]
+    assert kinds.index("paused") < kinds.index("resumed") < kinds.index("stopped")
+    assert "finished" not in kinds
+    # (where in the set the pause lands is up to the unpaced rig: the player may be
+    # seconds of plan ahead of the session thread when it sees rep 2 start)
+    assert "rep_completed" in kinds[:kinds.index("paused")]
+
+    # The pause held the plan: "paused" is said, then silence (the unpaced rig plays
+    # many seconds of it in 0.3 s of wall clock), then "resumed".
+    from voicecoach.phrases import load_phrases
+    from voicecoach.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    phrases = load_phrases("en")
+    paused = speech.render(phrases.say("paused"))
+    played = alsa_file_rig.played()
+    (paused_at,) = clip_starts(played, paused)
+    (resumed_at,) = clip_starts(played, speech.render(phrases.say("resumed")))
+    silent = played[paused_at + paused.size + 2205:resumed_at]
+    assert silent.size > 5 * 22050 and np.abs(silent).max() < 0.01
+
+
+def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout_file: Path,
+                                             tmp_path: Path) -> None:
+    """Stop with "q" after step 1, then --resume carries on at step 2 and says so."""
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "log.sqlite3"
+    argv = [sys.executable, "-m", "voicecoach", "run", str(workout_file), "--keys-only",
+            "--db", str(db)]
+    first = subprocess.Popen(argv, env=alsa_file_rig.env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert first.stdin is not None
+    time.sleep(2.5)  # the first step has been read and the coach waits at its gate
+    first.stdin.write("\n")
+    first.stdin.flush()
+    time.sleep(1.0)
+    first.stdin.write("q\n")
+    first.stdin.flush()
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+    assert "stopped" in out
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        assert summary.status.value == "stopped"
+        kinds = [e.kind.value for e in log.events(summary.id)]
+    assert kinds.count("step_confirmed") == 1
+
+    alsa_file_rig.reset()
+    second = subprocess.Popen([*argv, "--resume"], env=alsa_file_rig.env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    out, err = second.communicate("q\n", timeout=30)
+    assert second.returncode == 0, err
+    with TrainingLog(db, readonly=True) as log:
+        assert len(log.sessions()) == 1  # the same session went on
+        events_ = log.events(summary.id)
+    resumed = [e for e in events_ if e.kind.value == "resumed_session"]
+    assert resumed and resumed[0].position.step == 2
+
+    # It said where it picks up, and then read step 2 (not step 1) again.
+    from voicecoach.phrases import load_phrases
+    from voicecoach.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    phrase = load_phrases("en").say("resuming_at", exercise="Session test")
+    played = alsa_file_rig.played()
+    said = clip_starts(played, speech.render(phrase))
+    step2 = clip_starts(played, speech.render("Set the bar on your hips."))
+    assert said and step2 and said[0] < step2[0]
+    assert not clip_starts(played, speech.render("Sit by the bench."))
