@@ -16,7 +16,9 @@ way to get back what was played.
     writes its own file (``played.raw``, then ``played.raw.0001``, ...), and
     ``played_streams()`` returns them in order. PortAudio's ALSA layer primes each
     stream with a little silence first (a few thousand samples), so tests anchor on
-    the first sound, not on sample 0.
+    the first sound, not on sample 0. Capture is unpaced too: it overruns and drops
+    blocks, so what a stream reads is the file in order but with gaps; use the
+    PulseRig where a recogniser must hear every sample.
 
 ``PulseRig`` (paced in real time by PulseAudio's own clock)
     a private ``pulseaudio`` daemon (its own HOME and XDG_RUNTIME_DIR, no system
@@ -24,9 +26,11 @@ way to get back what was played.
     sink, so the coach plays straight into the room (no ``module-loopback``: its
     adaptive resampling jitters onsets by ~2 ms), and ``room.monitor`` is the default
     source (the microphone), so the microphone hears the coach and whatever
-    ``speak_into_room`` plays. ALSA's ``pulse`` PCM is the default for the child, so sounddevice ->
-    PortAudio -> ALSA -> PulseAudio. ``record(source)`` captures a monitor with
-    ``parecord`` for analysis.
+    ``speak_into_room`` plays. ALSA's ``pulse`` PCM is the child's default, so
+    sounddevice -> PortAudio -> ALSA -> PulseAudio. ``record(source)`` captures a
+    monitor with ``parecord`` for analysis. Open streams with ``latency=0.2`` (as
+    LivePlayer does): with 35 ms ("high") the ALSA->pulse path often underflows at
+    the start and a short stream can be lost entirely.
 """
 
 from __future__ import annotations
