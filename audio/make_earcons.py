@@ -17,7 +17,7 @@ import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.earcons import EARCON_NAMES
-from voicecoach.speech import write_wav_atomic
+from voicecoach.audio import write_wav_atomic
 
 PEAK_DBFS = -6.0
 FADE_OUT_S = 0.015

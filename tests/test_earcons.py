@@ -13,7 +13,7 @@ from voicecoach.audio import SAMPLE_RATE
 from voicecoach.earcons import EARCON_NAMES, load_earcon
 from voicecoach.errors import InputError, VoicecoachError
 from voicecoach.paths import PROJECT_ROOT
-from voicecoach.speech import read_wav
+from voicecoach.audio import read_wav
 
 
 @pytest.mark.parametrize("name", EARCON_NAMES)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import wave
+from pathlib import Path
+
 import numpy as np
 
 SAMPLE_RATE = 22050
@@ -14,10 +19,40 @@ def seconds_to_samples(seconds: float) -> int:
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
-    """Clip float samples to [-1, 1] and convert them to 16-bit PCM."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+    """Float samples to little-endian 16-bit PCM, rounded and clipped.
+
+    The exact inverse of :func:`from_int16` on its outputs, so a clip that goes through
+    a WAV file and back comes out bit-identical.
+    """
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
 
 
 def from_int16(samples: np.ndarray) -> np.ndarray:
     """16-bit PCM to float32 in [-1, 1]."""
     return samples.astype(np.float32) / 32768.0
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """A 16-bit mono WAV as float32 samples and its sample rate."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+            raise wave.Error(f"{path} is not 16-bit mono")
+        data = wav.readframes(wav.getnframes())
+        return from_int16(np.frombuffer(data, dtype="<i2")), wav.getframerate()
+
+
+def write_wav_atomic(path: Path, samples: np.ndarray) -> None:
+    """Write a 16-bit mono WAV at SAMPLE_RATE via a temp file and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle, wave.open(handle, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(SAMPLE_RATE)
+            wav.writeframes(to_int16(samples).tobytes())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary data files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -11,7 +11,7 @@ import numpy as np
 from voicecoach import paths
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.errors import InputError, VoicecoachError
-from voicecoach.speech import read_wav
+from voicecoach.audio import read_wav
 
 EARCON_NAMES: tuple[str, ...] = ("start", "tick", "switch", "finish", "ready", "paused", "resumed")
 """Every earcon voicecoach plays; each is ``audio/<name>.wav``."""

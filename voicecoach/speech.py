@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.audio import SAMPLE_RATE, from_int16
+from voicecoach.audio import SAMPLE_RATE, from_int16, read_wav, to_int16, write_wav_atomic
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
 
 DRIVER = "espeak"
@@ -247,44 +247,13 @@ def normalise(samples: np.ndarray) -> np.ndarray:
     return limit(scaled, _db(PEAK_CEILING_DBFS))
 
 
-def quantise(samples: np.ndarray) -> np.ndarray:
-    """Float samples to 16-bit PCM; the exact inverse of :func:`voicecoach.audio.from_int16`."""
-    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
-
-
 def process(samples: np.ndarray, rate: int) -> np.ndarray:
     """Raw synthesiser output -> the clip voicecoach uses (resampled, trimmed, normalised).
 
     The result is rounded to 16-bit values so a fresh clip equals its cached copy.
     """
     clip = normalise(trim(_resample(samples, rate)))
-    return from_int16(quantise(clip))
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """A 16-bit mono WAV as float32 samples and its sample rate."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
-            raise wave.Error(f"{path} is not 16-bit mono")
-        data = wav.readframes(wav.getnframes())
-        return from_int16(np.frombuffer(data, dtype="<i2")), wav.getframerate()
-
-
-def write_wav_atomic(path: Path, samples: np.ndarray) -> None:
-    """Write a 16-bit mono WAV at SAMPLE_RATE via a temp file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle, wave.open(handle, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(SAMPLE_RATE)
-            wav.writeframes(quantise(samples).tobytes())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary data files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return from_int16(to_int16(clip))
 
 
 class SpeechRenderer:
