@@ -27,8 +27,6 @@ from voicecoach.log import (
 )
 from voicecoach.timeline import CueKind, MarkKind, Position, Timeline
 
-PROJECT = Path(__file__).resolve().parent.parent
-
 
 def unit_positions(timeline: Timeline, mark: MarkKind) -> list[Position]:
     return [c.position for c in timeline.cues if c.kind is CueKind.MARK and c.mark is mark]

@@ -147,49 +147,36 @@ _EVENT_UNIT = {EventKind.STEP_CONFIRMED: MarkKind.STEP,
                EventKind.HOLD_COMPLETED: MarkKind.HOLD}
 
 
-def status_of(events: Sequence[Event]) -> SessionStatus:
+def status_from(last_lifecycle: EventKind | None) -> SessionStatus:
     """Finished or stopped if the last lifecycle event says so, else unfinished."""
-    for event in reversed(events):
-        if event.kind is EventKind.FINISHED:
-            return SessionStatus.FINISHED
-        if event.kind is EventKind.STOPPED:
-            return SessionStatus.STOPPED
-        if event.kind in LIFECYCLE:
-            return SessionStatus.UNFINISHED
+    if last_lifecycle is EventKind.FINISHED:
+        return SessionStatus.FINISHED
+    if last_lifecycle is EventKind.STOPPED:
+        return SessionStatus.STOPPED
     return SessionStatus.UNFINISHED
 
 
-def active_seconds(record: SessionRecord, events: Sequence[Event]) -> float:
-    """Time from each start/resume to the last event before the next resume."""
-    total = 0.0
-    segment_start = record.started_at
-    last = record.started_at
-    for event in events:
-        if event.kind is EventKind.RESUMED_SESSION:
-            total += last - segment_start
-            segment_start = event.at
-        last = event.at
-    return total + max(0.0, last - segment_start)
+def status_of(events: Sequence[Event]) -> SessionStatus:
+    """The status of a session with these events."""
+    lifecycle = [e.kind for e in events if e.kind in LIFECYCLE]
+    return status_from(lifecycle[-1] if lifecycle else None)
 
 
-def summarize(record: SessionRecord, events: Sequence[Event]) -> SessionSummary:
+@dataclass(frozen=True)
+class SessionFacts:
+    """What a summary is made of; the log aggregates these in SQL, so listing a
+    year of sessions does not mean reading every event."""
+
+    reps: dict[str, dict[str, int]]  # distinct reps done, per exercise and side
+    holds: int  # distinct holds done
+    pauses: int
+    last_lifecycle: EventKind | None  # the last started/resumed/finished/stopped
+    segments: tuple[tuple[float, float], ...]  # (start, last event) per start and resume
+    last_position: Position | None
+
+
+def summarize(record: SessionRecord, facts: SessionFacts) -> SessionSummary:
     """The history line of one session."""
-    reps: dict[str, Counter[str]] = {}
-    seen: set[UnitKey] = set()
-    holds = 0
-    for event in events:
-        mark = _EVENT_UNIT.get(event.kind)
-        if mark is None or event.position is None:
-            continue
-        key = unit_key(mark, event.position)
-        if key in seen:  # a rep logged twice (e.g. repeated) counts once
-            continue
-        seen.add(key)
-        if mark is MarkKind.REP:
-            reps.setdefault(event.position.exercise_name, Counter())[event.position.side] += 1
-        elif mark is MarkKind.HOLD:
-            holds += 1
-    positioned = [e.position for e in events if e.position is not None]
     return SessionSummary(
         id=record.id,
         started_at=datetime.fromtimestamp(record.started_at).astimezone(),
@@ -197,13 +184,13 @@ def summarize(record: SessionRecord, events: Sequence[Event]) -> SessionSummary:
         workout_source=record.workout_source,
         language=record.language,
         plan_fingerprint=record.plan_fingerprint,
-        status=status_of(events),
-        duration=active_seconds(record, events),
-        reps={name: dict(sorted(sides.items())) for name, sides in reps.items()},
-        holds=holds,
-        pauses=sum(1 for e in events if e.kind is EventKind.PAUSED),
-        resumes=sum(1 for e in events if e.kind is EventKind.RESUMED_SESSION),
-        last_position=positioned[-1] if positioned else None,
+        status=status_from(facts.last_lifecycle),
+        duration=sum(max(0.0, end - start) for start, end in facts.segments),
+        reps={name: dict(sorted(sides.items())) for name, sides in facts.reps.items()},
+        holds=facts.holds,
+        pauses=facts.pauses,
+        resumes=max(0, len(facts.segments) - 1),
+        last_position=facts.last_position,
     )
 
 

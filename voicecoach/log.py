@@ -30,6 +30,8 @@ from voicecoach.history import (
     Event,
     EventKind,
     ResumePoint,
+    LIFECYCLE,
+    SessionFacts,
     SessionRecord,
     SessionStatus,
     SessionSummary,
@@ -87,6 +89,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _POSITION_COLUMNS = ("exercise", "exercise_name", "round", "set_no", "side", "rep",
                      "reps", "phase", "phase_kind", "step")
 _EVENT_COLUMNS = ("id", "session_id", "at", "kind", *_POSITION_COLUMNS, "detail")
+_LIFECYCLE_SQL = ", ".join(f"'{kind.value}'" for kind in LIFECYCLE)
 _SESSION_COLUMNS = ("id", "started_at", "workout", "workout_source", "language",
                     "plan_fingerprint")
 
@@ -338,17 +341,49 @@ class TrainingLog:
 
     def sessions(self) -> list[SessionSummary]:
         """Every session, oldest first, summarised."""
-        records = [SessionRecord(*row) for row in self._read(
-            f"SELECT {', '.join(_SESSION_COLUMNS)} FROM sessions ORDER BY id")]
-        by_session: dict[int, list[Event]] = {r.id: [] for r in records}
-        for row in self._read(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events "
-                              f"ORDER BY id"):
-            event = _event(row)
-            by_session.setdefault(event.session_id, []).append(event)
-        return [summarize(r, by_session[r.id]) for r in records]
+        return self._summaries(None)
 
     def summary(self, session_id: int) -> SessionSummary:
-        return summarize(self.session(session_id), self.events(session_id))
+        """One session, summarised; InputError naming the id if there is none."""
+        self.session(session_id)
+        return self._summaries(session_id)[0]
+
+    def _summaries(self, session_id: int | None) -> list[SessionSummary]:
+        """Summaries from aggregate queries (one session, or all of them)."""
+        only, events_only, args = "", "", ()
+        if session_id is not None:
+            only, events_only, args = "WHERE id = ?", "AND session_id = ?", (session_id,)
+        records = [SessionRecord(*row) for row in self._read(
+            f"SELECT {', '.join(_SESSION_COLUMNS)} FROM sessions {only} ORDER BY id", args)]
+        reps: dict[int, dict[str, dict[str, int]]] = {}
+        for sid, name, side, count in self._read(
+                "SELECT session_id, exercise_name, side, count(*) FROM (SELECT DISTINCT "
+                "session_id, exercise, exercise_name, round, set_no, side, rep FROM events "
+                f"WHERE kind = 'rep_completed' {events_only}) GROUP BY 1, 2, 3", args):
+            reps.setdefault(sid, {}).setdefault(name or "", {})[side or ""] = count
+        holds = dict(self._read(
+            "SELECT session_id, count(*) FROM (SELECT DISTINCT session_id, exercise, "
+            "round, set_no, side, rep FROM events WHERE kind = 'hold_completed' "
+            f"{events_only}) GROUP BY 1", args))
+        totals = {sid: (pauses, last_at) for sid, pauses, last_at in self._read(
+            "SELECT session_id, sum(kind = 'paused'), max(at) FROM events "
+            f"WHERE 1 {events_only} GROUP BY 1", args)}
+        lifecycle = {sid: EventKind(kind) for sid, kind in self._read(
+            "SELECT session_id, kind FROM events WHERE id IN (SELECT max(id) FROM events "
+            f"WHERE kind IN ({_LIFECYCLE_SQL}) {events_only} GROUP BY session_id)", args)}
+        resumes: dict[int, list[tuple[float, float | None]]] = {}
+        for sid, at, before in self._read(
+                "SELECT r.session_id, r.at, (SELECT max(e.at) FROM events e WHERE "
+                "e.session_id = r.session_id AND e.id < r.id) FROM events r "
+                f"WHERE r.kind = 'resumed_session' {events_only.replace('AND ', 'AND r.')} "
+                "ORDER BY r.id", args):
+            resumes.setdefault(sid, []).append((at, before))
+        positions = {row[1]: _event(row).position for row in self._read(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE id IN (SELECT max(id) "
+            f"FROM events WHERE exercise IS NOT NULL {events_only} GROUP BY session_id)",
+            args)}
+        return [summarize(record, _facts(record, reps, holds, totals, lifecycle, resumes,
+                                         positions)) for record in records]
 
     def unfinished_session(self, workout_source: str | None = None) -> SessionSummary | None:
         """The most recent session not finished (stopped, crashed or killed), if any.
@@ -358,14 +393,13 @@ class TrainingLog:
         args: tuple[Any, ...] = ()
         where = ""
         if workout_source is not None:
-            where, args = "WHERE workout_source = ?", (workout_source,)
-        ids = [row[0] for row in self._read(
-            f"SELECT id FROM sessions {where} ORDER BY id DESC", args)]
-        for session_id in ids:
-            summary = self.summary(session_id)
-            if summary.status is not SessionStatus.FINISHED:
-                return summary
-        return None
+            where, args = "AND s.workout_source = ?", (workout_source,)
+        rows = self._read(
+            "SELECT s.id FROM sessions s WHERE coalesce((SELECT e.kind FROM events e "
+            f"WHERE e.session_id = s.id AND e.kind IN ({_LIFECYCLE_SQL}) ORDER BY e.id "
+            f"DESC LIMIT 1), '') != '{EventKind.FINISHED.value}' {where} "
+            "ORDER BY s.id DESC LIMIT 1", args)
+        return self.summary(rows[0][0]) if rows else None
 
     def resume_point(self, session_id: int, timeline: Timeline) -> ResumePoint:
         """Where to carry on session ``session_id`` in its (re)compiled ``timeline``.
@@ -378,6 +412,24 @@ class TrainingLog:
             raise InputError(f"workout {record.workout_source} changed since session "
                              f"{session_id} was logged; run it again without --resume")
         return resume_point(session_id, self.events(session_id), timeline)
+
+
+def _facts(record: SessionRecord, reps: dict[int, dict[str, dict[str, int]]],
+           holds: dict[int, int], totals: dict[int, tuple[int, float]],
+           lifecycle: dict[int, EventKind],
+           resumes: dict[int, list[tuple[float, float | None]]],
+           positions: dict[int, Position | None]) -> SessionFacts:
+    """One session's facts out of the per-session query results."""
+    pauses, last_at = totals.get(record.id, (0, record.started_at))
+    resumed = resumes.get(record.id, [])
+    starts = [record.started_at] + [at for at, _ in resumed]
+    # A segment ends with the last event before the next resume.
+    ends = [before if before is not None else start
+            for (_, before), start in zip(resumed, starts)] + [last_at]
+    return SessionFacts(reps=reps.get(record.id, {}), holds=holds.get(record.id, 0),
+                        pauses=int(pauses or 0), last_lifecycle=lifecycle.get(record.id),
+                        segments=tuple(zip(starts, ends)),
+                        last_position=positions.get(record.id))
 
 
 def _event(row: tuple[Any, ...]) -> Event:
