@@ -519,3 +519,21 @@ def test_resume_in_a_compiled_workout_skips_the_rest_but_announces_the_side(
     assert first_mark.mark is MarkKind.SIDE and first_mark.position.side == "right"
     assert not any(c.kind is CueKind.MARK and c.mark is MarkKind.REST for c in resumed)
     assert resumed[0].time == 0
+
+
+def test_a_rep_logged_twice_counts_once_and_one_summary_matches_the_list(
+        tmp_path: Path) -> None:
+    timeline = small()
+    reps = unit_positions(timeline, MarkKind.REP)
+    holds = unit_positions(timeline, MarkKind.HOLD)
+    with TrainingLog(tmp_path / "log.sqlite3") as log:
+        session = start(log, timeline)
+        for position in (reps[0], reps[1], reps[1], reps[6], holds[0], holds[0]):
+            kind = EventKind.HOLD_COMPLETED if position in holds else EventKind.REP_COMPLETED
+            log.record(session, kind, position)
+        other = start(log, timeline)
+        summary = log.summary(session)
+        assert summary == log.sessions()[0]
+        assert summary.reps == {"Bench press": {"": 2}, "Single-arm row": {"left": 1}}
+        assert summary.holds == 1 and summary.last_position == holds[0]
+        assert log.summary(other).total_reps == 0 and log.summary(other).last_position is None
