@@ -268,3 +268,35 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     step2 = clip_starts(played, speech.render("Set the bar on your hips."))
     assert said and step2 and said[0] < step2[0]
     assert not clip_starts(played, speech.render("Sit by the bench."))
+
+
+def test_ctrl_c_stops_cleanly_and_is_logged(alsa_file_rig: AlsaFileRig, workout_file: Path,
+                                            tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "log.sqlite3"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", str(workout_file), "--keys-only",
+         "--db", str(db)], env=alsa_file_rig.env(), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)  # waiting at the first gate
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        last = log.events(summary.id)[-1]
+    assert last.kind.value == "stopped" and last.detail == {"reason": "interrupted"}
+
+
+def test_missing_output_device_suggests_export(alsa_file_rig: AlsaFileRig,
+                                               workout_file: Path, tmp_path: Path) -> None:
+    result = alsa_file_rig.run_cli("run", str(workout_file), "--keys-only", "--output",
+                                   "no-such-speaker", "--db", str(tmp_path / "log.sqlite3"))
+    assert result.returncode == 4
+    assert "no-such-speaker" in result.stderr and "voicecoach export" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

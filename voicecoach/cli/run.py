@@ -12,6 +12,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,8 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
             mic.listener.close()
         if outcome is Outcome.FINISHED:
             player.wait_finished(timeout=5)
+        if outcome is not None:
+            time.sleep(player.output_latency)  # let the last words out of the buffer
         player.close()
         training_log.close()
     print(f"session {session_id} {outcome.value if outcome else 'ended'}")

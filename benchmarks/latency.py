@@ -1,0 +1,159 @@
+"""How fast does a live session react to a spoken command, and start making sound?
+
+Runs ``voicecoach run`` as the real CLI in the PulseAudio "room" rig of tests/rigs.py
+(paced in real time; the microphone is the room, which also hears the coach). The
+workout is generated: ``--trials`` short setup steps, each ending at a gate, then one
+short rep. While it runs, ``paplay`` speaks "next" into the room on a schedule that
+lands each one while the coach waits at a gate, and ``parecord`` records the room.
+
+* command -> reaction: from the END of the spoken "next" in the room recording to the
+  first sound of the following step (the coach's output reaches the room through the
+  rig's sink, as a speaker would). Target: median <= 300 ms.
+* launch -> first sound: from starting the process to the first sound of the coach in
+  the room recording. Target: <= 1 s.
+
+    python benchmarks/latency.py [--engine pocketsphinx] [--lang en] [--trials 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from rigs import PLAYED_RATE, espeak, pulse_rig  # noqa: E402
+
+REACTION_TARGET, FIRST_SOUND_TARGET = 0.300, 1.0
+STEP_WORDS = {"en": ["Breathe in.", "Look up.", "Relax your hands.", "Feet flat.",
+                     "Chin down.", "Knees bent.", "Shoulders back.", "Hips low."],
+              "ko": ["숨을 쉬세요.", "위를 보세요.", "손을 푸세요.", "발을 붙이세요.",
+                     "턱을 당기세요.", "무릎을 굽히세요.", "어깨를 펴세요.", "엉덩이를 내리세요."]}
+COMMAND = {"en": ("next", "en-us"), "ko": ("다음", "ko")}
+LOUD = 0.02
+FIRST_COMMAND_AT = 14.0  # s after launch: past the opening phrases and the model load
+COMMAND_EVERY = 5.0  # s: a step is read (~1 s) and the coach waits at its gate
+
+
+def workout_toml(language: str, trials: int) -> str:
+    steps = ", ".join(f'"{s}"' for s in (STEP_WORDS[language] * 3)[:trials + 1])
+    return f"""name = "Latency"
+description = "setup steps to time the reaction to next"
+
+[[exercise]]
+name = "Latency"
+setup = [{steps}]
+reps = 1
+
+[[exercise.phase]]
+name = "drive"
+kind = "concentric"
+seconds = 1
+say = "Up"
+"""
+
+
+def first_loud(samples: np.ndarray, start: int = 0, quiet: int = 0) -> int | None:
+    """First loud sample at or after ``start`` (after ``quiet`` silent samples, if given)."""
+    loud = np.flatnonzero(np.abs(samples[start:]) > LOUD)
+    if quiet:
+        gaps = np.diff(np.concatenate(([-quiet - 1], loud)))
+        loud = loud[gaps > quiet]
+    return int(loud[0]) + start if loud.size else None
+
+
+def locate(recording: np.ndarray, clip: np.ndarray, around: int, reach: int) -> int | None:
+    """Where ``clip`` starts in ``recording`` within ``around`` ± ``reach`` samples."""
+    low = max(0, around - reach)
+    window = recording[low:around + reach + clip.size].astype(np.float64)
+    if window.size < clip.size:
+        return None
+    part = clip.astype(np.float64)
+    dots = np.correlate(window, part, mode="valid")
+    energy = np.sqrt(np.convolve(window ** 2, np.ones(part.size), mode="valid"))
+    corr = dots / np.maximum(energy * np.linalg.norm(part), 1e-12)
+    best = int(np.argmax(corr))
+    return low + best if corr[best] > 0.6 else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="pocketsphinx")
+    parser.add_argument("--lang", default="en", choices=sorted(COMMAND))
+    parser.add_argument("--trials", type=int, default=6)
+    args = parser.parse_args()
+
+    word, voice = COMMAND[args.lang]
+    command = espeak(word, voice)
+    command = command[first_loud(command):]
+    voiced_end = int(np.flatnonzero(np.abs(command) > LOUD)[-1]) + 1
+    with tempfile.TemporaryDirectory(prefix="vc-latency-") as folder, pulse_rig() as rig:
+        root = Path(folder)
+        workout = root / "latency.toml"
+        workout.write_text(workout_toml(args.lang, args.trials))
+        room = rig.record("room.monitor")
+        recording_started = time.monotonic()
+        launched = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", args.lang,
+             "--engine", args.engine, "--db", str(root / "log.sqlite3")],
+            env=rig.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        said_at: list[float] = []
+        for trial in range(args.trials):
+            due = launched + FIRST_COMMAND_AT + trial * COMMAND_EVERY
+            time.sleep(max(0.0, due - time.monotonic()))
+            said_at.append(time.monotonic())
+            rig.speak_into_room(command, wait=False)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            out, err = process.communicate()
+        room_audio = room.stop()
+
+    if process.returncode != 0:
+        print(f"voicecoach run exited {process.returncode}:\n{err}", file=sys.stderr)
+    offset = launched - recording_started  # recordings started this long before launch
+    first = first_loud(room_audio)  # nothing else sounds in the room before the coach
+    first_sound = (first / PLAYED_RATE - offset) if first is not None else float("nan")
+
+    reactions: list[float] = []
+    for at in said_at:
+        expected = int(round((at - recording_started) * PLAYED_RATE))
+        start = locate(room_audio, command, expected, int(0.4 * PLAYED_RATE))
+        if start is None:
+            print(f"command at {at - launched:.1f} s not found in the room recording")
+            continue
+        end = start + voiced_end
+        reaction = first_loud(room_audio, end, quiet=int(0.02 * PLAYED_RATE))
+        if reaction is None or reaction - end > 3 * PLAYED_RATE:
+            print(f"no reaction to the command at {at - launched:.1f} s")
+            continue
+        reactions.append((reaction - end) / PLAYED_RATE)
+
+    print(f"engine {args.engine}, language {args.lang}, {args.trials} commands")
+    print(f"launch -> first sound: {first_sound * 1000:.0f} ms "
+          f"(target <= {FIRST_SOUND_TARGET * 1000:.0f} ms)")
+    if reactions:
+        print("command end -> reaction (ms): "
+              + ", ".join(f"{r * 1000:.0f}" for r in reactions))
+        print(f"median {statistics.median(reactions) * 1000:.0f} ms, max "
+              f"{max(reactions) * 1000:.0f} ms (target median <= "
+              f"{REACTION_TARGET * 1000:.0f} ms); {len(reactions)}/{args.trials} heard")
+    else:
+        print("no command was reacted to")
+    steps = out.strip().splitlines()[-1:] if out.strip() else []
+    print("session:", *(steps or ["(no summary)"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
