@@ -231,6 +231,9 @@ class TrainingLog:
         if "not a database" in text or "malformed" in text or "corrupt" in text:
             return InputError(f"training log {path} is corrupt ({error}); move it aside "
                               f"(it is left untouched) or pass --db ANOTHER_FILE")
+        if "full" in text:
+            return OutputError(f"training log {path}: the disk is full; free some space "
+                               f"or pass --db FILE on another disk")
         if "unable to open" in text:
             return OutputError(f"cannot open training log {path}: check that it and its "
                                f"folder are readable and writable, or pass --db FILE")
