@@ -114,13 +114,17 @@ class TrainingLog:
         self.busy_timeout = busy_timeout
         self._lock = threading.Lock()
         existing_version = self._inspect()
-        self._db = self._connect_readonly() if readonly else self._connect_readwrite()
-        if not readonly:
-            self._migrate()
-        elif existing_version < SCHEMA_VERSION:
+        if readonly and existing_version < SCHEMA_VERSION:
             raise InputError(f"{self.path} uses log schema v{existing_version}; open it "
                              f"once for writing (e.g. run a workout) to upgrade it to "
                              f"v{SCHEMA_VERSION}")
+        self._db = self._connect_readonly() if readonly else self._connect_readwrite()
+        if not readonly:
+            try:
+                self._migrate()
+            except BaseException:
+                self._db.close()
+                raise
 
     # -- opening ---------------------------------------------------------------
 
