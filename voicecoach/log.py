@@ -196,17 +196,22 @@ class TrainingLog:
         try:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout,
                                  isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise self._explain(error) from None
+        try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
-                db.close()
                 raise OutputError(f"cannot use write-ahead logging for {self.path} "
                                   f"(journal mode stays {mode}); pass --db FILE on a "
                                   f"local disk")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as error:
-            raise self._explain(error) from None
+        except BaseException as error:
+            db.close()
+            if isinstance(error, sqlite3.Error):
+                raise self._explain(error) from None
+            raise
         return db
 
     def _migrate(self) -> None:
