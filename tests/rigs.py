@@ -9,16 +9,18 @@ way to get back what was played.
     default PCM = ``asym``: playback -> ``plug`` -> ``file`` plugin (slave ``null``)
     writing raw S16_LE mono at ``PLAYED_RATE`` (22050 Hz, voicecoach's own rate, so no
     resampling happens and sample indices are exact); capture -> ``plug`` -> ``file``
-    plugin whose ``infile`` is a prepared recording, raw S16_LE mono at
+    plugin whose ``infile`` is a prepared recording, raw FLOAT_LE mono at
     ``CAPTURE_RATE`` (16000 Hz, what the recognisers want). The ``plug`` layers convert
-    whatever format PortAudio opens (float32, any rate/channels) to those fixed formats.
+    whatever format PortAudio opens (any rate/channels) to those fixed formats.
     With ``truncate false`` the plugin never overwrites: each stream a child opens
     writes its own file (``played.raw``, then ``played.raw.0001``, ...), and
     ``played_streams()`` returns them in order. PortAudio's ALSA layer primes each
     stream with a little silence first (a few thousand samples), so tests anchor on
-    the first sound, not on sample 0. Capture is unpaced too: it overruns and drops
-    blocks, so what a stream reads is the file in order but with gaps; use the
-    PulseRig where a recogniser must hear every sample.
+    the first sound, not on sample 0. Capture is unpaced too: the whole file is read
+    as fast as the reader asks. A float32 16 kHz input stream (what voicecoach opens)
+    reads every sample in order; a reader in another sample format goes through plug's
+    conversion, which here drops blocks (int16 readers of an S16 file skipped ~20
+    blocks a second), so the file is float32, like the reader.
 
 ``PulseRig`` (paced in real time by PulseAudio's own clock)
     a private ``pulseaudio`` daemon (its own HOME and XDG_RUNTIME_DIR, no system
@@ -127,7 +129,7 @@ pcm.vc_play_file {{
 }}
 pcm.vc_capture {{
   type plug
-  slave {{ pcm "vc_capture_file"; format S16_LE; rate {capture_rate}; channels 1 }}
+  slave {{ pcm "vc_capture_file"; format FLOAT_LE; rate {capture_rate}; channels 1 }}
   hint.description "voicecoach test capture (file)"
 }}
 pcm.vc_capture_file {{
@@ -180,7 +182,7 @@ class AlsaFileRig(_ChildRunner):
 
     def set_capture(self, samples: np.ndarray) -> None:
         """What the microphone will hear: float32 mono at CAPTURE_RATE."""
-        to_int16(samples).astype("<i2").tofile(self.capture_path)
+        np.clip(samples, -1.0, 1.0).astype("<f4").tofile(self.capture_path)
 
 
 @dataclass

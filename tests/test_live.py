@@ -156,6 +156,7 @@ def test_seek_starts_from_a_cue(alsa_file_rig: AlsaFileRig) -> None:
     result = run_player(alsa_file_rig, {"cues": cues, "clips": CLIPS, "seek": 2})
     reached = events_of(result, "cue")
     assert [e[1] for e in reached] == [2, 3]
+    assert reached[0][2] == sample(1.0) and reached[0][3] == result["preroll"]
     assert reached[1][3] - reached[0][3] == sample(0.5)
     played = anchored(alsa_file_rig.played(), result)
     want = expected_mix(cues, result, reached[1][3] + sample(0.05))

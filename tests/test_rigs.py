@@ -23,10 +23,8 @@ def test_alsa_file_rig_writes_what_is_played_and_captures_the_prepared_file(
     ramp = np.linspace(-0.5, 0.5, CAPTURE_RATE, dtype=np.float32)
     alsa_file_rig.set_capture(ramp)
     heard = np.array(alsa_file_rig.run_json(PLAY_AND_RECORD), dtype=np.float32)
-    # Unpaced capture overruns and drops or repeats blocks, but what arrives is the file.
-    assert abs(heard[0] - ramp[0]) < 2 / 32768
-    steps = np.round(np.diff(heard) * 32768)
-    assert np.mean((steps == 2) | (steps == 3)) > 0.9
+    # A float32 reader at CAPTURE_RATE gets every sample of the file, in order.
+    assert np.array_equal(heard, ramp[:8000])
 
     played = alsa_file_rig.played()
     start = int(onsets(played)[0])

@@ -63,7 +63,7 @@ def resolve_device(spec: str | int | None, kind: Kind) -> Device:
             if device.default_input if kind == "input" else device.default_output:
                 return device
         raise DeviceError(f"no default audio {kind} device; run `voicecoach devices` "
-                          f"to list devices and pass --{kind}-device")
+                          f"to list devices and pass --{kind}")
     text = str(spec).strip()
     if text.lstrip("-").isdigit():
         index = int(text)

@@ -175,7 +175,7 @@ class LivePlayer:
                 callback=self._callback)
         except sd.PortAudioError as error:
             raise DeviceError(f"cannot open audio output {self.device.name!r} ({error}); "
-                              "pick another with --output-device (see `voicecoach devices`) "
+                              "pick another with --output (see `voicecoach devices`) "
                               "or make an audio file with `voicecoach export`") from None
 
     # ----------------------------------------------------------------- set-up
@@ -206,7 +206,7 @@ class LivePlayer:
             except sd.PortAudioError:
                 continue
         raise DeviceError(f"audio output {device.name!r} accepts neither {SAMPLE_RATE} Hz "
-                          f"nor {rate} Hz float32 audio; pick another with --output-device "
+                          f"nor {rate} Hz float32 audio; pick another with --output "
                           "or make an audio file with `voicecoach export`")
 
     # ------------------------------------------------------------- lifecycle
@@ -217,6 +217,8 @@ class LivePlayer:
     def close(self, drain: bool = True) -> None:
         """Stop the stream and release the device, after the samples already written
         have been heard (``drain``, at most one second)."""
+        if self._stream.closed:
+            return
         if drain and self._stream.active:
             heard_by = self._dac_end
             deadline = _time.monotonic() + 1.0
@@ -361,7 +363,9 @@ class LivePlayer:
             self._holding, self._rest_end, self._done = -1, -1, False
             self._finished.clear()
             self._next = self._rank[argument]
-            self._plan = self._starts[argument]
+            # Before anything was played the preroll still comes first.
+            lead = self.preroll if self._stream_pos == 0 else 0
+            self._plan = self._starts[argument] - lead
             self._emit(EventKind.SEEKED, argument, 0)
         elif command == "say":
             clip, interrupt = argument

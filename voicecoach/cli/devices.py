@@ -1,4 +1,4 @@
-"""``voicecoach devices``: list audio inputs and outputs (for --input/--output-device)."""
+"""``voicecoach devices``: list audio inputs and outputs (for `run --input/--output`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "devices", help="list audio input and output devices",
         description="List the audio devices PortAudio sees. Pass an index or part of "
-                    "a name to --output-device / --input-device.")
+                    "a name to --output / --input of `voicecoach run`.")
     parser.add_argument("--kind", choices=("input", "output"),
                         help="list only inputs or only outputs")
     parser.set_defaults(handler=run)
