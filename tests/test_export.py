@@ -231,7 +231,7 @@ def test_cli_prints_one_result_line_and_progress_on_stderr(hip_thrust) -> None:
     run = hip_thrust["runs"][".mp3"]
     lines = run.stdout.splitlines()
     assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "2 chapters" in lines[0]
-    assert "synthesising phrases" in run.stderr and "encoding" in run.stderr
+    assert "synthesising phrases" in run.stderr and "mixing and encoding" in run.stderr
 
 
 def test_exports_last_as_long_as_the_timeline_says(hip_thrust) -> None:

@@ -7,7 +7,8 @@ import pytest
 
 from voicecoach.audio import SAMPLE_RATE, seconds_to_samples
 from voicecoach.earcons import load_earcon
-from voicecoach.render import LIMIT_KNEE, clip_for, render_timeline, soft_limit
+from voicecoach.render import (LIMIT_KNEE, clip_for, plan_mix, render_chunks, render_timeline,
+                               soft_limit)
 from voicecoach.timeline import Cue, CueKind, MarkKind, Timeline
 
 
@@ -128,3 +129,14 @@ def test_gates_and_marks_play_nothing_and_missing_speech_is_an_error() -> None:
     assert clip_for(Cue(0.0, CueKind.MARK, "x", 1.0, MarkKind.REP), {}, load_earcon) is None
     with pytest.raises(KeyError, match="hello"):
         clip_for(Cue(0.0, CueKind.SPEECH, "hello", 0.5), {}, load_earcon)
+
+
+@pytest.mark.parametrize("chunk", [97, 997, 2000, 1 << 18])
+def test_chunks_join_up_to_the_whole_mix(clips: dict[str, np.ndarray], chunk: int) -> None:
+    """Chunk edges cut through sounds (and overlaps) without changing a sample."""
+    timeline = gated_timeline(clips)
+    whole = render_timeline(timeline, clips, 3.0, load_earcon)
+    mix = plan_mix(timeline, clips, 3.0, load_earcon)
+    pieces = list(render_chunks(mix, chunk))
+    assert all(piece.size == chunk for piece in pieces[:-1]) and 0 < pieces[-1].size <= chunk
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)

@@ -28,7 +28,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -192,10 +192,14 @@ def vorbis_chapter_comments(chapters: Sequence[Chapter]) -> dict[str, str]:
     return comments
 
 
-def export_audio(samples: np.ndarray, path: str | os.PathLike[str], *, title: str,
+def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike[str], *,
+                 title: str,
                  album: str, artist: str, chapters: Sequence[Chapter],
                  bitrate: str | None = None, sample_rate: int = SAMPLE_RATE) -> None:
     """Encode mono float samples to ``path`` (format by extension) with tags and chapters.
+
+    ``samples`` is one array or consecutive pieces of one (e.g. from
+    :func:`voicecoach.render.render_chunks`), streamed to ffmpeg as they come.
 
     Raises InputError (unknown extension, bad bitrate), MissingDependencyError (no
     ffmpeg) or OutputError (cannot write; no partial file is left).
@@ -212,7 +216,7 @@ def export_audio(samples: np.ndarray, path: str | os.PathLike[str], *, title: st
             metadata = stack.enter_context(_temp_text(ffmetadata(chapters), target.parent))
         command = ffmpeg_command(program, audio_format, output, sample_rate=sample_rate,
                                  bitrate=bitrate, tags=tags, metadata=metadata)
-        _run_encoder(command, to_int16(samples).tobytes(), output, target)
+        _run_encoder(command, samples, output, target)
         if audio_format.chapters is ChapterWriter.VORBIS_COMMENT and chapters:
             _add_vorbis_chapters(output, chapters)
 
@@ -239,20 +243,61 @@ def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
     return command + ["-f", audio_format.muxer, os.fspath(output)]
 
 
-def _run_encoder(command: list[str], pcm: bytes, output: Path, target: Path) -> None:
-    """Pipe ``pcm`` into ffmpeg writing ``output``; failure: OutputError naming ``target``."""
-    try:
-        result = subprocess.run(command, input=pcm, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, check=False)
-    except OSError as error:
-        raise MissingDependencyError(
-            f"cannot run {command[0]} ({error.strerror or error}); "
-            "install the Debian package ffmpeg: sudo apt-get install ffmpeg"
-        ) from error
-    if result.returncode != 0:
-        message = _last_line(result.stderr.decode("utf-8", errors="replace"))
-        message = message.replace(os.fspath(output), os.fspath(target))
-        raise OutputError(f"cannot write {target}: ffmpeg failed ({message})")
+PIPE_CHUNK_SAMPLES = 1 << 18
+"""Samples converted and piped per write when given one array."""
+
+
+def _pieces(samples: np.ndarray | Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    if isinstance(samples, np.ndarray):
+        for start in range(0, samples.size, PIPE_CHUNK_SAMPLES):
+            yield samples[start:start + PIPE_CHUNK_SAMPLES]
+    else:
+        yield from samples
+
+
+def _run_encoder(command: list[str], samples: np.ndarray | Iterable[np.ndarray],
+                 output: Path, target: Path) -> None:
+    """Stream ``samples`` as 16-bit PCM into ffmpeg writing ``output``.
+
+    Piece by piece, ffmpeg (on another core) encodes while Python is still mixing and
+    converting the next piece. A failure becomes OutputError naming ``target``.
+    """
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, stderr=errors)
+        except OSError as error:
+            raise MissingDependencyError(
+                f"cannot run {command[0]} ({error.strerror or error}); "
+                "install the Debian package ffmpeg: sudo apt-get install ffmpeg"
+            ) from error
+        assert process.stdin is not None
+        _widen_pipe(process.stdin.fileno())
+        try:
+            for piece in _pieces(samples):
+                process.stdin.write(to_int16(piece))
+        except BrokenPipeError:
+            pass  # ffmpeg gave up; its exit code and message say why
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+            returncode = process.wait()
+        if returncode != 0:
+            errors.seek(0)
+            message = _last_line(errors.read().decode("utf-8", errors="replace"))
+            message = message.replace(os.fspath(output), os.fspath(target))
+            raise OutputError(f"cannot write {target}: ffmpeg failed ({message})")
+
+
+def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Ask Linux for a 1 MiB pipe (default 64 KiB): fewer wake-ups of ffmpeg per second."""
+    with contextlib.suppress(AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
 
 
 def _last_line(text: str) -> str:

@@ -1,14 +1,18 @@
-"""Mix a :class:`~voicecoach.timeline.Timeline` into one PCM buffer.
+"""Mix a :class:`~voicecoach.timeline.Timeline` into PCM: whole, or chunk by chunk.
 
 Every cue that makes a sound (speech or an earcon) is added at the sample index of its
 scheduled time, ``seconds_to_samples(Timeline.scheduled(gap)[i].time)``: placement
 comes from the timeline alone, never from adding up clip lengths, so rounding cannot
 drift over a long workout. Overlapping sounds are summed, then soft-limited.
+
+:func:`render_chunks` yields the same samples in pieces, so the exporter can stream
+them into the encoder while it mixes, without holding the whole workout in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,7 +23,10 @@ EarconLoader = Callable[[str], np.ndarray]
 """``name -> samples`` for an earcon, e.g. :func:`voicecoach.earcons.load_earcon`."""
 
 LIMIT_KNEE = 0.8
-"""Samples above this magnitude are compressed smoothly so the mix never reaches 1.0."""
+"""Samples above this magnitude are compressed smoothly so the mix never clips."""
+
+CHUNK_SAMPLES = 1 << 18
+"""Default piece size of :func:`render_chunks` (about 12 s at 22050 Hz)."""
 
 
 def clip_for(cue: Cue, speech: Mapping[str, np.ndarray],
@@ -42,23 +49,28 @@ def soft_limit(samples: np.ndarray, knee: float = LIMIT_KNEE) -> np.ndarray:
     The curve has slope 1 at the knee, so there is no kink, and approaches 1.0: summed
     overlaps never clip (only extreme overloads round to exactly 1.0 in float32).
     """
-    loud = np.flatnonzero(np.abs(samples) > knee)
-    if loud.size:
-        values = samples[loud]
-        headroom = 1.0 - knee
-        magnitude = knee + headroom * np.tanh((np.abs(values) - knee) / headroom)
-        samples[loud] = np.copysign(magnitude, values).astype(samples.dtype)
+    if samples.size == 0 or (samples.max() <= knee and samples.min() >= -knee):
+        return samples  # the usual case, found without allocating a copy
+    loud = np.flatnonzero((samples > knee) | (samples < -knee))
+    values = samples[loud]
+    headroom = 1.0 - knee
+    magnitude = knee + headroom * np.tanh((np.abs(values) - knee) / headroom)
+    samples[loud] = np.copysign(magnitude, values).astype(samples.dtype)
     return samples
 
 
-def render_timeline(timeline: Timeline, clips: Mapping[str, np.ndarray], gap: float,
-                    earcons: EarconLoader) -> np.ndarray:
-    """The whole workout as one float32 buffer, gates rendered as ``gap``-second pauses.
+@dataclass(frozen=True)
+class Mix:
+    """Where every sound of a timeline goes: ``(start sample, clip)`` sorted by start."""
 
-    ``clips`` maps each of ``timeline.speech_texts()`` to its rendered speech. The buffer
-    is ``timeline.total_seconds(gap)`` long, or longer if a final sound runs past it.
-    """
-    placed: list[tuple[int, np.ndarray]] = []
+    placements: list[tuple[int, np.ndarray]]
+    length: int  # samples: the timeline's total length, or more if a last sound runs over
+
+
+def plan_mix(timeline: Timeline, clips: Mapping[str, np.ndarray], gap: float,
+             earcons: EarconLoader) -> Mix:
+    """Place each sounding cue at its scheduled sample (gates become ``gap`` s pauses)."""
+    placements: list[tuple[int, np.ndarray]] = []
     earcon_cache: dict[str, np.ndarray] = {}
 
     def cached_earcon(name: str) -> np.ndarray:
@@ -69,11 +81,37 @@ def render_timeline(timeline: Timeline, clips: Mapping[str, np.ndarray], gap: fl
     for item in timeline.scheduled(gap):
         clip = clip_for(item.cue, clips, cached_earcon)
         if clip is not None and len(clip):
-            placed.append((seconds_to_samples(item.time), clip))
-
+            placements.append((seconds_to_samples(item.time), clip))
+    placements.sort(key=lambda placed: placed[0])
     length = max([seconds_to_samples(timeline.total_seconds(gap))]
-                 + [start + len(clip) for start, clip in placed])
-    mix = np.zeros(length, dtype=np.float32)
-    for start, clip in placed:
-        mix[start:start + len(clip)] += clip
-    return soft_limit(mix)
+                 + [start + len(clip) for start, clip in placements])
+    return Mix(placements, length)
+
+
+def render_chunks(mix: Mix, chunk_samples: int = CHUNK_SAMPLES) -> Iterator[np.ndarray]:
+    """The mix as consecutive float32 pieces of ``chunk_samples`` (the last may be shorter)."""
+    placements, upcoming = mix.placements, 0
+    active: list[tuple[int, np.ndarray]] = []  # sounds that may reach into this chunk
+    for first in range(0, mix.length, chunk_samples):
+        end = min(first + chunk_samples, mix.length)
+        while upcoming < len(placements) and placements[upcoming][0] < end:
+            active.append(placements[upcoming])
+            upcoming += 1
+        chunk = np.zeros(end - first, dtype=np.float32)
+        for start, clip in active:
+            lo, hi = max(start, first), min(start + len(clip), end)
+            if lo < hi:
+                chunk[lo - first:hi - first] += clip[lo - start:hi - start]
+        active = [(start, clip) for start, clip in active if start + len(clip) > end]
+        yield soft_limit(chunk)
+
+
+def render_timeline(timeline: Timeline, clips: Mapping[str, np.ndarray], gap: float,
+                    earcons: EarconLoader) -> np.ndarray:
+    """The whole workout as one float32 buffer, gates rendered as ``gap``-second pauses.
+
+    ``clips`` maps each of ``timeline.speech_texts()`` to its rendered speech. The buffer
+    is ``timeline.total_seconds(gap)`` long, or longer if a final sound runs past it.
+    """
+    mix = plan_mix(timeline, clips, gap, earcons)
+    return next(render_chunks(mix, max(mix.length, 1)), np.zeros(0, dtype=np.float32))

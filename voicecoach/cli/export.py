@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,7 +21,7 @@ from voicecoach.export import (check_bitrate, check_output, export_audio, suppor
                                supports_chapters, write_timeline_json)
 from voicecoach.phrases import Phrases
 from voicecoach.plan import PlanRequest, load_plan_workout
-from voicecoach.render import render_timeline
+from voicecoach.render import CHUNK_SAMPLES, plan_mix, render_chunks
 from voicecoach.speech import SpeechRenderer, default_voice
 from voicecoach.timeline import compile_timeline
 from voicecoach.workout import Workout
@@ -66,10 +66,9 @@ class Stages:
     def phrases(self, done: int, total: int) -> None:
         """``done`` of ``total`` distinct phrases are rendered."""
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """A stage without a count (mixing, encoding)."""
-        yield
+    def mixing(self, chunks: Iterable[np.ndarray], total: int) -> Iterator[np.ndarray]:
+        """Pass through the ``total`` chunks being mixed and encoded, counting them."""
+        yield from chunks
 
 
 class RichStages(Stages):
@@ -84,11 +83,11 @@ class RichStages(Stages):
             self.phrase_task = self.progress.add_task("synthesising phrases", total=total)
         self.progress.update(self.phrase_task, completed=done, total=total)
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        task = self.progress.add_task(name, total=1)
-        yield
-        self.progress.update(task, completed=1)
+    def mixing(self, chunks: Iterable[np.ndarray], total: int) -> Iterator[np.ndarray]:
+        task = self.progress.add_task("mixing and encoding", total=total)
+        for chunk in chunks:
+            yield chunk
+            self.progress.advance(task)
 
 
 def spoken_texts(workout: Workout, phrases: Phrases) -> list[str]:
@@ -121,19 +120,16 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     timings["speech"] = time.perf_counter() - started
 
     mark = time.perf_counter()
-    with stages.stage("mixing"):
-        samples = render_timeline(timeline, clips, gap, load_earcon)
-    timings["mix"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
+    mix = plan_mix(timeline, clips, gap, load_earcon)
     chapters = timeline.chapters(gap)
-    with stages.stage("encoding"):
-        export_audio(samples, output, title=timeline.title, album=APP_TAG, artist=APP_TAG,
-                     chapters=chapters, bitrate=bitrate)
-        if timeline_path is not None:
-            write_timeline_json(timeline, gap, timeline_path)
-    timings["encode"] = time.perf_counter() - mark
-    return ExportSummary(output, samples.size / SAMPLE_RATE,
+    chunks = render_chunks(mix)
+    export_audio(stages.mixing(chunks, -(-mix.length // CHUNK_SAMPLES)), output,
+                 title=timeline.title, album=APP_TAG, artist=APP_TAG, chapters=chapters,
+                 bitrate=bitrate)
+    if timeline_path is not None:
+        write_timeline_json(timeline, gap, timeline_path)
+    timings["mix+encode"] = time.perf_counter() - mark
+    return ExportSummary(output, mix.length / SAMPLE_RATE,
                          len(chapters) if supports_chapters(output) else 0, len(clips),
                          speech.synthesised, timings)
 
