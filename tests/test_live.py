@@ -9,7 +9,8 @@ from rigs import AlsaFileRig, PulseRig, burst, espeak, onsets, run_player
 
 RATE = 22050
 CLIPS = {"tick": ["burst", 0.05, 1000.0], "tock": ["burst", 0.05, 500.0],
-         "long": ["burst", 2.0, 300.0], "one": ["espeak", "one"]}
+         "long": ["burst", 2.0, 300.0], "longer": ["burst", 30.0, 300.0],
+         "one": ["espeak", "one"]}
 
 
 def clip(name: str) -> np.ndarray:
@@ -97,12 +98,13 @@ def test_gate_holds_until_released_and_say_now_plays_meanwhile(
 
 
 def test_pause_freezes_plan_and_sound_and_resume_continues(alsa_file_rig: AlsaFileRig) -> None:
-    # The long tone is still sounding when the gate is reached; pausing there freezes
-    # it mid-way, and after resume it plays its remaining samples.
+    # The tone is still sounding when the gate is reached (for 29 s of stream, some
+    # 0.2 s of wall time in the unpaced rig); pausing there freezes it mid-way, and
+    # after resume it plays its remaining samples.
     cues = [[0.0, "speech", "tick", 0.05, None],
-            [0.2, "speech", "long", 2.0, None],
+            [0.2, "speech", "longer", 30.0, None],
             [1.0, "gate", "ready?", 0.0, None],
-            [3.0, "speech", "tick", 0.05, None]]
+            [32.0, "speech", "tick", 0.05, None]]
     actions = [["gate_waiting", 2, 0.0, "pause"], ["gate_waiting", 2, 0.0, "release_gate"],
                ["gate_waiting", 2, 0.3, "resume"]]
     result = run_player(alsa_file_rig, {"cues": cues, "clips": CLIPS, "actions": actions})
@@ -112,15 +114,16 @@ def test_pause_freezes_plan_and_sound_and_resume_continues(alsa_file_rig: AlsaFi
     assert resumed[4] == resume_at - pause_at >= 0.3 * RATE
     assert paused[2] == resumed[2] == sample(1.0)  # the plan clock did not move
     last = events_of(result, "cue")[-1]
-    assert last[1] == 3 and last[3] == resume_at + sample(2.0)
+    assert last[1] == 3 and last[3] == resume_at + sample(31.0)
 
     played = anchored(alsa_file_rig.played(), result)
     fade = int(0.005 * RATE)
     assert np.max(np.abs(played[pause_at + fade:resume_at])) == 0.0
     long_start = sample(0.2) + result["preroll"]
-    heard = np.abs(played[long_start:resume_at + sample(1.5)]) > 0.05
-    # Every sample of the 2 s tone is heard exactly once (give or take the fades).
-    assert abs(np.count_nonzero(heard) - np.count_nonzero(np.abs(clip("long")) > 0.05)) \
+    assert pause_at < long_start + sample(30.0), "paused after the tone ended"
+    heard = np.abs(played[long_start:resume_at + sample(30.5)]) > 0.05
+    # Every sample of the 30 s tone is heard exactly once (give or take the fades).
+    assert abs(np.count_nonzero(heard) - np.count_nonzero(np.abs(clip("longer")) > 0.05)) \
         < 2 * fade
     assert np.max(np.abs(played[resume_at:resume_at + sample(0.1)])) > 0.25
 
@@ -146,6 +149,20 @@ def test_skip_rest_jumps_to_the_end_of_the_rest(alsa_file_rig: AlsaFileRig) -> N
     fade = int(0.005 * RATE)
     assert np.max(np.abs(played[skip_at + fade:skip_at + sample(1.0)])) == 0.0
     assert onsets(played[skip_at + fade:])[0] == sample(1.0) - fade
+
+
+def test_advance_releases_a_gate_or_skips_a_rest(alsa_file_rig: AlsaFileRig) -> None:
+    cues = [[0.0, "speech", "tick", 0.05, None],
+            [0.5, "gate", "ready?", 0.0, None],
+            [0.5, "speech", "tock", 0.05, None],
+            [1.0, "mark", "rest", 60.0, "rest"],
+            [61.0, "speech", "tick", 0.05, None]]
+    actions = [["gate_waiting", 1, 0.0, "advance"], ["cue", 3, 0.0, "advance"],
+               ["cue", 4, 0.0, "advance"]]  # neither at a gate nor resting: ignored
+    result = run_player(alsa_file_rig, {"cues": cues, "clips": CLIPS, "actions": actions})
+    kinds = [e[0] for e in result["events"] if e[0] not in ("cue", "gate_waiting")]
+    assert kinds == ["gate_released", "rest_skipped", "finished"]
+    assert events_of(result, "cue")[-1][1:3] == [4, sample(61.0)]
 
 
 def test_seek_starts_from_a_cue(alsa_file_rig: AlsaFileRig) -> None:

@@ -344,8 +344,8 @@ class LivePlayer:
             self._next += 1
             self._emit(EventKind.GATE_RELEASED, cue, 0, held)
         elif command == "pause" and not self._paused:
-            self._paused, self._pause_start = True, self._stream_pos
             self._fade_out(self._voices, mix, keep=True)
+            self._paused, self._pause_start = True, self._stream_pos
             self._emit(EventKind.PAUSED, self._last_cue, 0)
         elif command == "resume" and self._paused:
             self._paused = False
@@ -433,8 +433,10 @@ class LivePlayer:
 
     def _fade_out(self, voices: list[_Voice], mix: np.ndarray, keep: bool) -> None:
         """Mix a short fade of each voice at the block start; drop them unless ``keep``
-        (then they continue from where they were, see resume)."""
-        for voice in voices:
+        (then they continue from where they were, see resume). Paused plan voices are
+        already silent: they are only dropped."""
+        silent = voices is self._voices and self._paused
+        for voice in [] if silent else voices:
             count = min(self._fade, mix.size, voice.clip.size - voice.pos)
             if voice.delay == 0 and count > 0:
                 mix[:count] += voice.clip[voice.pos:voice.pos + count] * self._fade_down[:count]
