@@ -16,12 +16,14 @@ sleeps to absolute deadlines before each ``sd.play``, for comparison.
 
     python benchmarks/tempo.py                 # 20-minute session, 2-minute naive loop
     python benchmarks/tempo.py --minutes 1 --naive-minutes 0.5
+    python benchmarks/tempo.py --minutes 2 --naive-minutes 0 --busy 2   # under CPU load
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -142,7 +144,22 @@ def main() -> int:
     parser.add_argument("--naive-minutes", type=float, default=2.0,
                         help="each naive loop (0 to skip)")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between counts")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="keep N CPU-bound processes running meanwhile (load test)")
     args = parser.parse_args()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(args.busy)]
+    try:
+        run(args)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    return 0
+
+
+def run(args: argparse.Namespace) -> None:
+    """Both measurements, in one PulseAudio rig."""
 
     with tempfile.TemporaryDirectory(prefix="vc-tempo-") as folder, pulse_rig() as rig:
         clips: dict[str, Path] = {}
@@ -165,7 +182,6 @@ def main() -> int:
                    measure(rig, NAIVE, clips, count, args.interval, offsets))
             report(f"naive play at sleep deadlines ({args.naive_minutes:g} min)",
                    measure(rig, NAIVE_DEADLINES, clips, count, args.interval, offsets))
-    return 0
 
 
 if __name__ == "__main__":
