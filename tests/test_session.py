@@ -155,9 +155,11 @@ triggers += [
 ]
 """)
     assert result["outcome"] == "finished"
-    assert [h[1] for h in result["handled"]] == [
-        "step confirmed", "step confirmed at its end", "ignored: set runs on tempo",
-        "rest skipped", "set finished early"]
+    results = [h[1] for h in result["handled"]]
+    # the unpaced player may reach step 2's gate before the session sees the step begin
+    assert results[1] in ("step confirmed at its end", "step confirmed")
+    assert results[:1] + results[2:] == [
+        "step confirmed", "ignored: set runs on tempo", "rest skipped", "set finished early"]
     log = events(db, result["sid"])
     kinds = [e.kind.value for e in log]
     assert kinds.count("step_confirmed") == 2

@@ -12,7 +12,6 @@ import argparse
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,9 @@ from voicecoach.errors import VoicecoachError
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
 INTRO_EARCON = "start"
+INTRO_PREROLL = 0.05
+"""Silence before the opening earcon: short, so the first sound comes quickly (the
+player's usual preroll guards speech against a stream's shaky first moments)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     # 1. Sound first: a one-cue player for the opening earcon, before anything slow.
     intro = LivePlayer(Timeline("intro", args.lang, (Cue(0.0, CueKind.EARCON, INTRO_EARCON),)),
-                       {}, load_earcon, device=args.output)
+                       {}, load_earcon, device=args.output, preroll=INTRO_PREROLL)
     intro.start()
     try:
         return _session(args, intro)
@@ -165,8 +167,6 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
             mic.listener.close()
         if outcome is Outcome.FINISHED:
             player.wait_finished(timeout=5)
-        if outcome is not None:
-            time.sleep(player.output_latency)  # let the last words out of the buffer
         player.close()
         training_log.close()
     print(f"session {session_id} {outcome.value if outcome else 'ended'}")
