@@ -259,8 +259,12 @@ class CoachSession:
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
         seconds = clip.size / SAMPLE_RATE
-        self.playback.add(self.player.time, seconds, text)
+        self.playback.add(self._heard_from_now(), seconds, text)
         return seconds
+
+    def _heard_from_now(self) -> float:
+        """When a sound queued now will be heard, on the stream clock."""
+        return self.player.time + self.player.output_latency
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
         return self.say_now(self.phrases.say(key, **values), interrupt=interrupt)
@@ -483,7 +487,7 @@ class CoachSession:
         clip = np.concatenate(parts) if parts else gap
         self.player.pause()
         self.player.say_now(clip, interrupt=True)
-        self.playback.add(self.player.time, clip.size / SAMPLE_RATE, " ".join(texts))
+        self.playback.add(self._heard_from_now(), clip.size / SAMPLE_RATE, " ".join(texts))
         hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
         if not self._paused or self._resume_at is not None:
             self._paused = True

@@ -185,6 +185,14 @@ def _resume_phrase(phrases: Any, position: Any) -> str:
 def _load_recognizer(args: argparse.Namespace, box: dict[str, Any],
                      ready: threading.Event) -> None:
     """Background: load the recogniser (a Vosk model load takes seconds)."""
+    from voicecoach.devices import resolve_device
+
+    try:
+        resolve_device(args.input, "input")  # no microphone: no model to load
+    except VoicecoachError as error:
+        box["error"] = f"no microphone ({error})"
+        ready.set()
+        return
     try:
         from voicecoach.recognizer import create_recognizer
 
@@ -200,6 +208,7 @@ def _load_recognizer(args: argparse.Namespace, box: dict[str, Any],
 def _start_listening(args: argparse.Namespace, session: Any, player: Any, playback: Any,
                      box: dict[str, Any], ready: threading.Event, mic: _Mic) -> None:
     """Background: once the recogniser is loaded, open the microphone and listen."""
+    from voicecoach.devices import resolve_device
     from voicecoach.session import Listener
 
     ready.wait()
@@ -208,8 +217,9 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any, playba
         session.notice("no_mic")
         return
     try:
+        device = resolve_device(args.input, "input").index
         listener = Listener(box["recognizer"], session.heard,
-                            lambda: session.notice("mic_lost"), device=args.input,
+                            lambda: session.notice("mic_lost"), device=device,
                             playback=playback, clock=lambda: player.time)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
