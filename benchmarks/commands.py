@@ -1,0 +1,137 @@
+"""Spoken-command accuracy and latency benchmark (targets: >= 97 % both ways, median
+latency <= 300 ms).
+
+    python benchmarks/commands.py [--quick] [--lang en ko] [--no-latency]
+
+For every language: synthetic utterances (benchmarks/commandset.py) run through each
+available recogniser, decoding whole files as `voicecoach listen --file` does. Prints
+per condition: % of commands heard as the right command, % of non-commands heard as
+nothing. For Vosk it also prints the commands-only grammar (no filler, no [unk]) to show
+what the garbage words buy. Latency: commands fed live in 30 ms chunks; the stream
+position when CommandHeard is emitted minus where the spoken command ended, and the
+wall time spent per chunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from commandset import Case, cases  # noqa: E402
+
+from voicecoach.commands import load_vocabulary  # noqa: E402
+from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
+from voicecoach.recognizer import (VOSK_TUNING, CommandRecognizer,  # noqa: E402
+                                   PocketSphinxRecognizer, VoskRecognizer,
+                                   recognize_samples)
+
+CHUNK = 0.03
+
+
+def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandRecognizer]]:
+    """Named recogniser factories available for ``language`` on this machine."""
+    vocabulary = load_vocabulary(language)
+    found: dict[str, Callable[[], CommandRecognizer]] = {}
+    if has_vosk_model(language):
+        path = find_vosk_model(language)
+        found["vosk"] = lambda: VoskRecognizer(vocabulary, path, VOSK_TUNING, live=live)
+        if not live:
+            found["vosk commands-only (no filler, no [unk])"] = lambda: VoskRecognizer(
+                vocabulary, path, VOSK_TUNING, live=live, unk=False, filler=False)
+    if language == "en":
+        found["pocketsphinx"] = lambda: PocketSphinxRecognizer(vocabulary, live=live)
+    return found
+
+
+def judge(case: Case, heard: list[str]) -> bool:
+    """A command case passes when exactly its command is heard; a non-command when none."""
+    return heard == ([case.expected] if case.expected else [])
+
+
+def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbose: bool
+             ) -> None:
+    per: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    failures = []
+    started = time.perf_counter()
+    for case in items:
+        signal, _, _ = case.audio()
+        heard = [h.command for h in recognize_samples(recognizer, signal)]
+        ok = judge(case, heard)
+        group = "non-commands -> none" if case.expected is None else "commands -> right"
+        per[(case.condition, group)].append(ok)
+        per[("ALL", group)].append(ok)
+        per[("ALL", f"  {case.kind}")].append(ok)
+        if not ok:
+            failures.append(f"{case.condition}/{case.voice}: {case.text!r} -> {heard}")
+    print(f"\n[{items[0].language}] {name}  ({len(items)} utterances, "
+          f"{time.perf_counter() - started:.0f} s)")
+    for (condition, group), results in per.items():
+        print(f"  {condition:<12} {group:<22} {100 * sum(results) / len(results):6.1f} %"
+              f"  ({sum(results)}/{len(results)})")
+    if verbose and failures:
+        print("  failures:\n    " + "\n    ".join(failures))
+
+
+def latency(name: str, recognizer: CommandRecognizer, items: list[Case]) -> None:
+    delays: list[float] = []
+    chunk_wall: list[float] = []
+    missed = 0
+    for case in items:
+        if case.kind != "command":
+            continue
+        signal, _, end = case.audio(tail=1.5)
+        recognizer.reset()
+        step = int(CHUNK * 16000)
+        emitted = None
+        for start in range(0, signal.size, step):
+            tick = time.perf_counter()
+            events = recognizer.accept(signal[start:start + step])
+            chunk_wall.append(time.perf_counter() - tick)
+            if events and emitted is None:
+                emitted = recognizer.position
+        if emitted is None:
+            missed += 1
+            continue
+        delays.append(emitted - end)
+    if delays:
+        delays.sort()
+        p90 = delays[int(0.9 * (len(delays) - 1))]
+        print(f"  latency {name}: median {1000 * statistics.median(delays):.0f} ms, "
+              f"p90 {1000 * p90:.0f} ms over {len(delays)} commands ({missed} not heard live);"
+              f" wall per {1000 * CHUNK:.0f} ms chunk: median "
+              f"{1000 * statistics.median(chunk_wall):.2f} ms, max {1000 * max(chunk_wall):.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer voices and conditions")
+    parser.add_argument("--lang", nargs="+", default=["en", "ko"])
+    parser.add_argument("--engine", help="only recognisers whose name starts with this")
+    parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list failures")
+    args = parser.parse_args()
+    for language in args.lang:
+        vocabulary = load_vocabulary(language)
+        items = cases(language, vocabulary.commands, quick=args.quick)
+        for name, make in recognisers(language, live=False).items():
+            if args.engine and not name.startswith(args.engine):
+                continue
+            accuracy(name, make(), items, args.verbose)
+        if not args.no_latency:
+            for name, make in recognisers(language, live=True).items():
+                if args.engine and not name.startswith(args.engine):
+                    continue
+                latency(name, make(), items)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

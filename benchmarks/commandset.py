@@ -1,0 +1,102 @@
+"""The synthetic spoken-command benchmark set: who says what, how, over which background.
+
+A :class:`Case` is one utterance (a command alone, a command inside a short phrase, or
+a coach-like non-command) rendered with an espeak-ng voice at a tempo over a background.
+Used by benchmarks/commands.py; audio comes from tests/speechgen.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import speechgen  # noqa: E402
+
+# Benchmark utterances (test data, not product phrases): {phrase: expected command}.
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {"okay, next": "next", "next please": "next", "I'm done": "done",
+           "pause please": "pause", "please resume": "resume", "repeat that": "repeat",
+           "stop now": "stop", "okay stop": "stop"},
+    "ko": {"좋아 다음": "next", "다음 부탁해": "next", "이제 완료": "done",
+           "잠깐 멈춰": "pause", "자 계속": "resume", "한번 더 다시": "repeat",
+           "이제 그만": "stop"},
+}
+NON_COMMANDS: dict[str, list[str]] = {
+    "en": ["three", "lower slowly", "good job, one more", "hold it", "drive up",
+           "left side", "seven", "breathe in", "nice work", "one", "two", "four", "eight",
+           "keep going", "almost there", "get ready", "rest", "elbows in",
+           "feet flat on the floor", "grip the bar"],
+    "ko": ["셋", "천천히 내려", "잘했어요 하나 더", "하나", "둘", "넷", "다섯", "버텨",
+           "밀어 올려", "왼쪽", "좋아요", "숨 쉬세요", "마지막 하나", "준비", "시작",
+           "여덟", "오른쪽", "힘내세요", "팔꿈치 안으로", "발을 바닥에"],
+}
+VOICES: dict[str, list[str]] = {
+    "en": ["en-us", "en+f2", "en-us+m3", "en-gb+m7", "en+f4"],
+    "ko": ["ko", "ko+f2", "ko+m3", "ko+m7", "ko+f4"],
+}
+CONDITIONS: dict[str, tuple[float, str | None, float]] = {
+    # name: (tempo, background, SNR dB)
+    "clean": (1.0, None, 0.0),
+    "fast+15%": (1.15, None, 0.0),
+    "slow-15%": (0.85, None, 0.0),
+    "pink 15dB": (1.0, "pink", 15.0),
+    "music 12dB": (1.0, "music", 12.0),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark utterance and what should be heard (None: nothing)."""
+
+    language: str
+    condition: str
+    voice: str
+    kind: str  # "command", "phrase" or "non-command"
+    text: str
+    expected: str | None
+
+    def audio(self, lead: float = 0.6, tail: float = 0.8) -> tuple[np.ndarray, float, float]:
+        """The utterance with silence around it, and where the speech starts/ends."""
+        tempo, background, snr = CONDITIONS[self.condition]
+        speech = _speech(self.text, self.voice, tempo)
+        signal, placed = speechgen.layout([(self.text, speech)], lead=lead, tail=tail)
+        if background is not None:
+            seed = hash((self.text, self.voice)) % 1000
+            bed = (speechgen.pink_noise if background == "pink" else speechgen.music_bed)(
+                signal.size / speechgen.RATE, seed)
+            signal = speechgen.mix_at_snr(signal, bed, snr)
+        return signal, placed[0].start, placed[0].end
+
+
+@lru_cache(maxsize=4096)
+def _speech(text: str, voice: str, tempo: float) -> np.ndarray:
+    return speechgen.say(text, voice, tempo=tempo)
+
+
+def cases(language: str, commands: dict[str, tuple[str, ...]], quick: bool = False
+          ) -> list[Case]:
+    """The benchmark cases of a language; ``commands`` maps names to aliases.
+
+    Every alias alone, every phrase, every non-command, each under every condition, with
+    voices rotated so each condition sees every voice.
+    """
+    voices = VOICES[language][:3] if quick else VOICES[language]
+    conditions = list(CONDITIONS)[:3] if quick else list(CONDITIONS)
+    items = [("command", alias, name) for name, aliases in commands.items()
+             for alias in aliases]
+    items += [("phrase", text, name) for text, name in PHRASES[language].items()]
+    items += [("non-command", text, None) for text in NON_COMMANDS[language]]
+    rotation = itertools.cycle(voices)
+    result = []
+    for condition in conditions:
+        for repeat in range(1 if quick else 2):
+            for kind, text, expected in items:
+                result.append(Case(language, condition, next(rotation), kind, text, expected))
+    return result

