@@ -285,3 +285,13 @@ def test_spoken_counts_are_one_second_apart(hip_thrust) -> None:
             assert onset1 - onset0 == pytest.approx(1.0, abs=ONSET_TOLERANCE)
         for time, onset in run:
             assert onset == pytest.approx(time, abs=ONSET_TOLERANCE)
+
+
+def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run = subprocess.run(["python", "-m", "voicecoach", "export", WORKOUT, "-o",
+                          str(tmp_path / "out.wma")], capture_output=True, text=True,
+                         env=dict(os.environ, VOICECOACH_CACHE=str(cache)), timeout=120)
+    assert run.returncode == InputError.exit_code
+    assert run.stderr.count("\n") == 1 and "out.wma" in run.stderr and ".m4a" in run.stderr
+    assert run.stdout == "" and not cache.exists()  # nothing synthesised

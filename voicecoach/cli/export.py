@@ -72,7 +72,10 @@ class Stages:
 
 
 class RichStages(Stages):
-    """Progress bars on stderr, so stdout carries only the result line."""
+    """Progress bars on stderr, so stdout carries only the result line.
+
+    The display starts with the first stage, so an early error prints alone.
+    """
 
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -80,8 +83,14 @@ class RichStages(Stages):
 
     def phrases(self, done: int, total: int) -> None:
         if self.phrase_task is None:
+            self.progress.start()  # first stage: from here on there is a display to stop
             self.phrase_task = self.progress.add_task("synthesising phrases", total=total)
         self.progress.update(self.phrase_task, completed=done, total=total)
+
+    def close(self) -> None:
+        """Stop the display, if a stage started it (stopping an unstarted one prints)."""
+        if self.phrase_task is not None:
+            self.progress.stop()
 
     def mixing(self, chunks: Iterable[np.ndarray], total: int) -> Iterator[np.ndarray]:
         task = self.progress.add_task("mixing and encoding", total=total)
@@ -138,10 +147,13 @@ def run_export(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    stages = RichStages(Progress(*columns, console=console, transient=False))
+    try:
         summary = export_workout(plan_request(args), args.output, gap=args.gap,
                                  bitrate=args.bitrate, timeline_path=args.timeline,
-                                 stages=RichStages(progress))
+                                 stages=stages)
+    finally:
+        stages.close()
     minutes, seconds = divmod(round(summary.seconds), 60)
     chapters = (f"{summary.chapters} chapters" if supports_chapters(summary.path)
                 else f"no chapters ({summary.path.suffix} cannot hold them)")
