@@ -25,7 +25,7 @@ def quiet_vosk() -> None:
     """Silence Kaldi's log output (it writes to stderr from C++)."""
     import vosk
 
-    vosk.SetLogLevel(-1)
+    vosk.SetLogLevel(-2)  # -1 still lets grammar warnings through
 
 
 def is_model_dir(path: Path) -> bool:
