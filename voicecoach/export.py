@@ -229,8 +229,12 @@ def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
     Options before an ``-i`` belong to that input, so the codec and bitrate follow the
     (optional) ffmetadata input that carries the chapters.
     """
+    # With a second input ffmpeg reads each input in its own thread through a queue of
+    # 8 packets by default; the main loop then sleeps whenever the pipe's queue runs dry,
+    # which made chaptered exports ~40% slower. A deep queue keeps it fed.
     command = [program, "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0"]
+               "-f", "s16le", "-ar", str(sample_rate), "-ac", "1",
+               "-thread_queue_size", "4096", "-i", "pipe:0"]
     if metadata is not None:
         command += ["-i", os.fspath(metadata), "-map", "0:a",
                     "-map_metadata", "1", "-map_chapters", "1"]
