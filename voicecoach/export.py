@@ -193,8 +193,7 @@ def vorbis_chapter_comments(chapters: Sequence[Chapter]) -> dict[str, str]:
 
 
 def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike[str], *,
-                 title: str,
-                 album: str, artist: str, chapters: Sequence[Chapter],
+                 title: str, album: str, artist: str, chapters: Sequence[Chapter],
                  bitrate: str | None = None, sample_rate: int = SAMPLE_RATE) -> None:
     """Encode mono float samples to ``path`` (format by extension) with tags and chapters.
 
@@ -213,12 +212,12 @@ def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.Path
         output = stack.enter_context(atomic_output(target))
         metadata = None
         if audio_format.chapters is ChapterWriter.FFMPEG and chapters:
-            metadata = stack.enter_context(_temp_text(ffmetadata(chapters), target.parent))
+            metadata = stack.enter_context(_temp_text(ffmetadata(chapters)))
         command = ffmpeg_command(program, audio_format, output, sample_rate=sample_rate,
                                  bitrate=bitrate, tags=tags, metadata=metadata)
         _run_encoder(command, samples, output, target)
         if audio_format.chapters is ChapterWriter.VORBIS_COMMENT and chapters:
-            _add_vorbis_chapters(output, chapters)
+            _add_vorbis_chapters(output, target, chapters)
 
 
 def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
@@ -310,30 +309,35 @@ def _last_line(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _temp_text(text: str, folder: Path) -> Iterator[Path]:
-    """A temporary text file (removed afterwards), in ``folder`` if writable."""
+def _temp_text(text: str) -> Iterator[Path]:
+    """A small temporary text file (in the system temp folder), removed afterwards."""
     try:
-        handle = tempfile.NamedTemporaryFile("w", suffix=".txt", dir=folder, delete=False,
-                                             encoding="utf-8")
-    except OSError as error:
-        raise OutputError(_write_failure(folder, error)) from error
-    try:
+        handle = tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="voicecoach-",
+                                             delete=False, encoding="utf-8")
         with handle:
             handle.write(text)
+    except OSError as error:
+        raise OutputError(f"cannot write a temporary file in {tempfile.gettempdir()}: "
+                          f"{error.strerror or error}; free some space there") from error
+    try:
         yield Path(handle.name)
     finally:
         Path(handle.name).unlink(missing_ok=True)
 
 
-def _add_vorbis_chapters(path: Path, chapters: Sequence[Chapter]) -> None:
+def _add_vorbis_chapters(path: Path, target: Path, chapters: Sequence[Chapter]) -> None:
+    """Add chapter comments to the encoded file ``path`` (errors name ``target``)."""
     import mutagen
 
-    audio = mutagen.File(path)
-    if audio is None or audio.tags is None:
-        raise OutputError(f"cannot add chapters to {path}: mutagen cannot read it back")
-    for key, value in vorbis_chapter_comments(chapters).items():
-        audio.tags[key] = value
-    audio.save()
+    try:
+        audio = mutagen.File(path)
+        if audio is None or audio.tags is None:
+            raise mutagen.MutagenError("no Vorbis comment block to add chapters to")
+        for key, value in vorbis_chapter_comments(chapters).items():
+            audio.tags[key] = value
+        audio.save()
+    except (mutagen.MutagenError, OSError) as error:
+        raise OutputError(f"cannot write chapters into {target}: {error}") from error
 
 
 def timeline_document(timeline: Timeline, gap: float) -> dict[str, object]:

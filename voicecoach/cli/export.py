@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -113,7 +114,7 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
                    cache_dir: Path | None = None, stages: Stages | None = None) -> ExportSummary:
     """Compile, voice, mix and encode ``request`` into ``output``; the ``export`` command."""
     stages = stages or Stages()
-    if gap < 0:
+    if not (math.isfinite(gap) and gap >= 0):
         raise InputError(f"--gap {gap:g}: give zero or more seconds")
     check_output(output)  # fail on a bad path before any slow work
     if bitrate:
