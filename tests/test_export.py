@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for extension in (".wav", ".mp3"):
         output = folder / f"{WORKOUT}{extension}"
         runs[extension] = subprocess.run(
-            ["python", "-m", "voicecoach", "export", WORKOUT, "-o", str(output),
+            [sys.executable, "-m", "voicecoach", "export", WORKOUT, "-o", str(output),
              "--gap", str(E2E_GAP), "--timeline", str(folder / f"{extension[1:]}.json")],
             env=env, capture_output=True, text=True, timeout=300)
         assert runs[extension].returncode == 0, runs[extension].stderr
@@ -289,7 +290,7 @@ def test_spoken_counts_are_one_second_apart(hip_thrust) -> None:
 
 def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    run = subprocess.run(["python", "-m", "voicecoach", "export", WORKOUT, "-o",
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "export", WORKOUT, "-o",
                           str(tmp_path / "out.wma")], capture_output=True, text=True,
                          env=dict(os.environ, VOICECOACH_CACHE=str(cache)), timeout=120)
     assert run.returncode == InputError.exit_code
