@@ -177,7 +177,7 @@ def test_full_disk_leaves_no_partial_file_and_keeps_the_old_one(tmp_path: Path, 
 def test_missing_ffmpeg_names_the_debian_package(tmp_path: Path, rendered,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # a real PATH without ffmpeg
-    with pytest.raises(MissingDependencyError, match="ffmpeg"):
+    with pytest.raises(MissingDependencyError, match="Debian package ffmpeg"):
         export(rendered[1], tmp_path / "bridge.mp3", [])
     assert leftovers(tmp_path) == []
 
