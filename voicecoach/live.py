@@ -44,8 +44,10 @@ from voicecoach.timeline import CueKind, MarkKind, Position, Timeline
 FADE_SECONDS = 0.005
 """Fade applied when a sound is cut (pause, skip, seek) or continues after a pause."""
 PREROLL_SECONDS = 0.5
-"""Silence played before the plan clock starts: output streams (PulseAudio through ALSA
-especially) drop or stretch samples in their first few hundred milliseconds."""
+"""Silence played before the plan clock starts. Through ALSA's pulse plugin PortAudio
+fills the buffer (latency + one block, 0.25 s at 0.2 s latency), then gets no callback
+for about a second while PulseAudio underruns: whatever was in that first buffer is
+followed by a gap, so the preroll must be longer than the first buffer."""
 
 
 class EventKind(StrEnum):
