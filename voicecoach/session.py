@@ -92,18 +92,39 @@ class TrainingLogLike(Protocol):
 
 # ------------------------------------------------------------------ what is playing
 class PlaybackTracker:
-    """Which phrases the coach is saying when, on the PortAudio stream clock.
+    """Which phrases the coach is saying when, on the output's AUDIO clock.
 
     The microphone worker asks what was playing while a block was captured, so the
     recogniser can reject the coach's own words (self-trigger) yet hear the user over
-    them (barge-in).
+    them (barge-in). Both sides count time in audio samples (seconds of audio written
+    to the output, seconds of audio read from the microphone since a common origin):
+    in real time that is the wall clock, and where a stream runs faster than real time
+    (a file-backed test device) the two simply never meet, rather than matching by
+    accident.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0,
+                 stream_time: Callable[[], float] = time.monotonic) -> None:
+        self.latency = latency  # output: from written to heard
+        self.stream_time = stream_time  # the clock PlayerEvent.dac_time is on
         self._lock = threading.Lock()
+        self._anchor = (0.0, stream_time())  # (audio seconds written, stream time)
         self._spans: list[tuple[float, float, str]] = []  # (start, end, text)
 
+    def note(self, audio_seconds: float, dac_time: float) -> None:
+        """A player event: ``audio_seconds`` of output were written at ``dac_time``."""
+        with self._lock:
+            self._anchor = (audio_seconds, dac_time)
+
+    def now(self) -> float:
+        """Seconds of audio written to the output by now (extrapolated from the last event)."""
+        with self._lock:
+            written, at = self._anchor
+        return written + max(0.0, self.stream_time() - at)
+
     def add(self, start: float, seconds: float, text: str) -> None:
+        """``text`` starts sounding ``start`` seconds into the output (+ latency)."""
+        start += self.latency
         with self._lock:
             self._spans.append((start, start + seconds, text))
             if len(self._spans) > 64:
@@ -126,14 +147,12 @@ class Listener:
 
     def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
                  on_lost: Callable[[], None], *, device: str | int | None = None,
-                 playback: PlaybackTracker | None = None,
-                 clock: Callable[[], float] | None = None):
+                 playback: PlaybackTracker | None = None):
         import sounddevice as sd
 
         self.recognizer = recognizer
         self.on_heard, self.on_lost = on_heard, on_lost
         self.playback = playback
-        self.clock = clock
         self.level_db: float = -120.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -159,6 +178,8 @@ class Listener:
 
         block = int(MIC_BLOCK_SECONDS * MIC_RATE)
         set_playback = getattr(self.recognizer, "set_playback", None)
+        origin = self.playback.now() if self.playback is not None else 0.0
+        read = 0  # samples read: the microphone's audio clock
         while not self._stop.is_set():
             try:
                 data, _overflowed = self._stream.read(block)
@@ -170,9 +191,10 @@ class Listener:
             samples = data[:, 0]
             rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0
             self.level_db = 20 * math.log10(max(rms, 1e-6))
-            if set_playback is not None and self.playback is not None and self.clock:
-                end = self.clock()
-                texts = self.playback.playing(end - MIC_BLOCK_SECONDS * 2, end)
+            read += samples.size
+            if set_playback is not None and self.playback is not None:
+                end = origin + read / MIC_RATE
+                texts = self.playback.playing(end - samples.size / MIC_RATE, end)
                 set_playback(bool(texts), texts)
             for result in self.recognizer.accept(samples):
                 self.on_heard(Heard(command=str(getattr(result, "command")),
@@ -211,7 +233,8 @@ class CoachSession:
         self.timeline, self.phrases, self.player, self.speak = timeline, phrases, player, speak
         self.log, self.session_id = log, session_id
         self.view = view
-        self.playback = playback or PlaybackTracker()
+        self.playback = playback or PlaybackTracker(player.output_latency,
+                                                    lambda: player.time)
         self.mic_level = mic_level or (lambda: None)
         self.on_event = on_event  # observer of every player event, in the run thread
         self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
@@ -259,12 +282,8 @@ class CoachSession:
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
         seconds = clip.size / SAMPLE_RATE
-        self.playback.add(self._heard_from_now(), seconds, text)
+        self.playback.add(self.playback.now(), seconds, text)
         return seconds
-
-    def _heard_from_now(self) -> float:
-        """When a sound queued now will be heard, on the stream clock."""
-        return self.player.time + self.player.output_latency
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
         return self.say_now(self.phrases.say(key, **values), interrupt=interrupt)
@@ -329,6 +348,7 @@ class CoachSession:
             self.on_event(event)
 
     def _track(self, event: PlayerEvent) -> None:
+        self.playback.note(event.stream_sample / self._rate, event.dac_time)
         kind = event.kind
         if kind is PlayerEventKind.CUE:
             self._on_cue(event.cue_index, event)
@@ -353,7 +373,7 @@ class CoachSession:
         if cue.kind is CueKind.SPEECH:
             if not cue.counted and cue.position.rep == 0:
                 self.last_instruction = cue.text
-            self.playback.add(event.dac_time, cue.duration, cue.text)
+            self.playback.add(event.stream_sample / self._rate, cue.duration, cue.text)
         elif cue.kind is CueKind.MARK:
             span = _Span(index, cue)
             if cue.mark is MarkKind.REP:
@@ -487,7 +507,7 @@ class CoachSession:
         clip = np.concatenate(parts) if parts else gap
         self.player.pause()
         self.player.say_now(clip, interrupt=True)
-        self.playback.add(self._heard_from_now(), clip.size / SAMPLE_RATE, " ".join(texts))
+        self.playback.add(self.playback.now(), clip.size / SAMPLE_RATE, " ".join(texts))
         hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
         if not self._paused or self._resume_at is not None:
             self._paused = True

@@ -134,7 +134,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
     intro.wait_finished(timeout=3)
     intro.close()
     player = LivePlayer(timeline, clips, load_earcon, device=args.output)
-    playback = PlaybackTracker()
+    playback = PlaybackTracker(player.output_latency, lambda: player.time)
     view = LiveView()
     session = CoachSession(timeline, phrases, player, speech.render, log=training_log,
                            session_id=session_id, view=view, playback=playback,
@@ -220,7 +220,7 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any, playba
         device = resolve_device(args.input, "input").index
         listener = Listener(box["recognizer"], session.heard,
                             lambda: session.notice("mic_lost"), device=device,
-                            playback=playback, clock=lambda: player.time)
+                            playback=playback)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
         print(f"voicecoach: no microphone ({error}); using the keyboard", file=sys.stderr)

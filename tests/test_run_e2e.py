@@ -1,0 +1,162 @@
+"""`voicecoach run` end to end: spoken commands in, coaching out, through the real
+sounddevice -> PortAudio -> ALSA stack (the ALSA file rig) and a real recogniser.
+
+The microphone is a prepared 16 kHz recording with commands at known times: "next"
+for each setup step, then "pause" and "resume". The rig is unpaced: the coach's output
+runs many times faster than real time, while the microphone is read as fast as the
+recogniser takes it (blocking reads, nothing dropped). So the two clocks are not
+comparable, and every assertion is about ORDER and about what the played audio shows
+on its own clock:
+
+* each setup step is followed by a long silence (far longer than any planned gap): the
+  coach waited until "next" was heard (nothing else could release it: no keyboard);
+* the "paused" phrase, then a long silence, then the "resumed" phrase, mid-set;
+* the counts keep their tempo: in every lowering, "two" to "three" is exactly the
+  phase's count interval, and reps follow each other exactly one rep apart except
+  across the pause.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rigs import CAPTURE_RATE, PLAYED_RATE, AlsaFileRig
+from speechgen import RATE as SPEECHGEN_RATE
+from speechgen import pink_noise, say
+from test_session import clip_starts
+from voicecoach.commands import load_vocabulary
+from voicecoach.earcons import load_earcon
+from voicecoach.log import TrainingLog
+from voicecoach.phrases import load_phrases
+from voicecoach.speech import SpeechRenderer, default_voice
+from voicecoach.timeline import BREATH
+
+REPS = 40  # a long set: the unpaced output must not finish it before "pause" is heard
+SETUP = {"en": ["Sit with your back to the bench.", "Roll the bar onto your hips."],
+         "ko": ["벤치에 등을 대고 앉으세요.", "바를 엉덩이 위에 올리세요."]}
+SAY = {"en": ("drive up", "Lower"), "ko": ("올리세요", "내리세요")}
+ESPEAK_VOICE = {"en": "en-us", "ko": "ko"}
+SPOKEN = {"en": {"next": "next step", "pause": "pause", "resume": "resume"},
+          "ko": {"next": "다음", "pause": "멈춰", "resume": "계속"}}
+# The first command comes after the opening phrases have been played: microphone and
+# output both count audio from the start, so earlier it would overlap (on that clock)
+# the coach saying "say next", and be rejected as the coach hearing itself.
+# "next" is said three times for two setup steps: a recogniser may miss one utterance,
+# and a "next" too many lands mid-set, where it must be ignored.
+COMMAND_TIMES = [("next", 12.0), ("next", 15.0), ("next", 18.0), ("pause", 20.0),
+                 ("resume", 23.0)]
+CAPTURE_SECONDS = 30.0
+ROOM_NOISE = 0.003  # RMS, about -50 dBFS
+assert SPEECHGEN_RATE == CAPTURE_RATE
+
+
+def workout_toml(language: str) -> str:
+    steps = ", ".join(f'"{s}"' for s in SETUP[language])
+    drive, lower = SAY[language]
+    return f"""name = "E2E"
+description = "two setup steps and one long set"
+
+[[exercise]]
+name = "E2E"
+setup = [{steps}]
+reps = {REPS}
+
+[[exercise.phase]]
+name = "drive"
+kind = "concentric"
+seconds = 2
+say = "{drive}"
+
+[[exercise.phase]]
+name = "lower"
+kind = "eccentric"
+seconds = 3
+say = "{lower}"
+count = "up"
+"""
+
+
+def command_recording(language: str) -> np.ndarray:
+    """A quiet room (faint pink noise: digital silence is no microphone's output, and it
+    upsets PocketSphinx's noise tracking) with each command spoken at its time."""
+    vocabulary = load_vocabulary(language)
+    audio = pink_noise(CAPTURE_SECONDS) * ROOM_NOISE
+    for command, at in COMMAND_TIMES:
+        words = SPOKEN[language][command]
+        assert vocabulary.command_for(words) == command  # an alias of commands.toml
+        spoken = say(words, voice=ESPEAK_VOICE[language])
+        spoken *= 0.5 / max(1e-6, float(np.abs(spoken).max()))
+        start = int(at * CAPTURE_RATE)
+        audio[start:start + spoken.size] += spoken
+    return audio
+
+
+def silence_after(played: np.ndarray, start: int) -> int:
+    """Samples of silence from ``start`` to the next sound."""
+    loud = np.flatnonzero(np.abs(played[start:]) > 0.01)
+    return int(loud[0]) if loud.size else played.size - start
+
+
+@pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk")])
+def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Path,
+                                        language: str, engine: str) -> None:
+    workout = tmp_path / "e2e.toml"
+    workout.write_text(workout_toml(language), encoding="utf-8")
+    db = tmp_path / "log.sqlite3"
+    alsa_file_rig.set_capture(command_recording(language))
+    result = alsa_file_rig.run_cli("run", str(workout), "--lang", language, "--engine",
+                                   engine, "--db", str(db), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "finished" in result.stdout
+
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        events = log.events(summary.id)
+    heard = [(e.detail["command"], e.detail["result"]) for e in events
+             if e.kind.value == "command_heard"]
+    nexts = [result for command, result in heard if command == "next"]
+    assert nexts[:2] == ["step confirmed", "step confirmed"], heard
+    assert all(result.startswith("ignored") for result in nexts[2:]), heard
+    assert [c for c, _ in heard if c != "next"] == ["pause", "resume"], heard
+    assert [e.position.step for e in events if e.kind.value == "step_confirmed"] == [1, 2]
+    assert summary.total_reps == REPS
+
+    speech = SpeechRenderer(default_voice(language))
+    phrases = load_phrases(language)
+    played = alsa_file_rig.played()
+    ready_gap = 3 * PLAYED_RATE  # planned gaps are under a second
+
+    # Waited at each setup step until "next": long silence after the step (and its
+    # "ready" earcon), then the next thing said.
+    step_starts = [clip_starts(played, speech.render(text)) for text in SETUP[language]]
+    assert all(len(s) == 1 for s in step_starts), step_starts
+    for text, (start,) in zip(SETUP[language], step_starts):
+        end = start + speech.render(text).size
+        after_earcon = end + int(BREATH * PLAYED_RATE) + load_earcon("ready").size + 50
+        assert silence_after(played, after_earcon) > ready_gap
+    assert step_starts[0][0] < step_starts[1][0]
+
+    # Paused on "pause", resumed on "resume".
+    paused = speech.render(phrases.say("paused"))
+    (paused_at,) = clip_starts(played, paused)
+    (resumed_at,) = clip_starts(played, speech.render(phrases.say("resumed")))
+    assert paused_at > step_starts[1][0]
+    held = silence_after(played, paused_at + paused.size)
+    assert held > ready_gap  # silence from the end of "paused" ...
+    assert abs(paused_at + paused.size + held - resumed_at) < 0.05 * PLAYED_RATE  # to "resumed"
+
+    # Counts on tempo: "two" -> "three" is one count apart in every lowering, and reps
+    # are one rep (5 s) apart, but for the one the pause stretched.
+    twos = np.array(clip_starts(played, speech.render(phrases.count(2))))
+    threes = np.array(clip_starts(played, speech.render(phrases.count(3))))
+    assert twos.size == REPS and threes.size == REPS
+    count_gaps = threes - twos - PLAYED_RATE
+    assert np.sum(np.abs(count_gaps) > 2) <= 1 and count_gaps.min() >= -2  # pause only
+    periods = np.diff(twos)
+    on_tempo = np.abs(periods - 5 * PLAYED_RATE) <= 2
+    assert on_tempo.sum() >= REPS - 2, periods[~on_tempo]
+    stretched = periods[~on_tempo]
+    assert all(p > 5 * PLAYED_RATE for p in stretched)  # only ever longer: the pause
