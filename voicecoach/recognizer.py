@@ -71,6 +71,8 @@ class Tuning:
     """Minimum confidence while the coach is speaking."""
     settle: float = 0.12
     """Seconds a command word must lie behind the newest audio before a partial fires."""
+    dither: float = 0.0
+    """Standard deviation (int16 steps) of the noise added to the input; 0: none."""
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
@@ -103,6 +105,7 @@ class CommandRecognizer(ABC):
         self._emitted: list[CommandHeard] = []
         self._candidates: dict[tuple[str, int], int] = {}
         self._playback: list[_Playback] = []
+        self._rng = np.random.default_rng(0)
 
     # -- public API -----------------------------------------------------------------
     @property
@@ -112,13 +115,24 @@ class CommandRecognizer(ABC):
 
     def accept(self, samples: np.ndarray) -> list[CommandHeard]:
         """Decode a chunk of 16 kHz mono audio; returns the commands it completed."""
-        pcm = to_pcm16(samples)
+        pcm = self._dither(to_pcm16(samples))
         self._samples += pcm.size
         final, partial = self._feed(pcm.tobytes())
         events = self._commands(final, final=True)
         if self.live:
             events += self._stable(partial)
         return events
+
+    def calibrate(self, samples: np.ndarray) -> None:
+        """Adapt to a whole recording before decoding it (file mode); default: nothing."""
+
+    def _dither(self, pcm: np.ndarray) -> np.ndarray:
+        """Add faint noise: digital silence (exact zeros, common in synthetic or gated
+        recordings) derails both engines' features and Vosk's endpointer."""
+        if not self.tuning.dither:
+            return pcm
+        noise = self._rng.normal(0.0, self.tuning.dither, pcm.size)
+        return np.clip(pcm + noise, -32768, 32767).astype(np.int16)
 
     def flush(self) -> list[CommandHeard]:
         """End of the stream: commands still pending in the engine."""
@@ -130,6 +144,7 @@ class CommandRecognizer(ABC):
         """Forget all audio and state; the stream clock restarts at zero."""
         self._restart()
         self._samples = 0
+        self._rng = np.random.default_rng(0)
         self._emitted.clear()
         self._candidates.clear()
         self._playback.clear()
@@ -222,7 +237,11 @@ class VoskRecognizer(CommandRecognizer):
         from voicecoach.models import quiet_vosk
 
         quiet_vosk()
-        self.model = model if model is not None else load_vosk_model(model_path)
+        if model is None:
+            from voicecoach.models import low_latency_model
+
+            model = load_vosk_model(low_latency_model(model_path) if live else model_path)
+        self.model = model
         grammar = vocabulary.phrases() + (list(vocabulary.filler) if filler else [])
         if unk:
             grammar.append("[unk]")
@@ -315,6 +334,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._utt_start = 0.0
         self._consumed = 0
         self._frame_rate = float(self.decoder.config["frate"])
+        self._initial_cmn = self.decoder.get_cmn()
 
     def _words(self) -> list[Word]:
         words = []
@@ -378,18 +398,34 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
         return words
 
+    def calibrate(self, samples: np.ndarray) -> None:
+        """Batch cepstral mean normalisation: estimate the recording's mean in a first
+        pass (the decoder's default mean fits synthetic and far-field speech poorly)."""
+        self._restart()
+        self.decoder.start_utt()
+        self.decoder.process_raw(to_pcm16(samples).tobytes(), False, True)
+        self.decoder.end_utt()
+        self._calibrated_cmn = self.decoder.get_cmn(True)
+        self.decoder.set_cmn(self._calibrated_cmn)
+
     def _restart(self) -> None:
         if self._in_utterance:
             self.decoder.end_utt()
             self._in_utterance = False
+        # The cepstral mean adapts across utterances; start every stream from the
+        # model's own, so a recording decodes the same whatever was decoded before.
+        self.decoder.set_cmn(self._initial_cmn)
         self._pending = b""
         self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
 
 
 def jsgf_grammar(phrases: Sequence[str], filler: Sequence[str]) -> str:
-    """A JSGF grammar: any sequence of command phrases and filler words."""
-    items = [" ".join(words_of(p)) for p in phrases] + sorted(set(filler) - set(phrases))
-    body = " | ".join(dict.fromkeys(items))
+    """A JSGF grammar: any sequence of command phrases and filler words.
+
+    (PocketSphinx 5 ignores JSGF alternative weights, so commands can't be favoured here.)
+    """
+    commands = list(dict.fromkeys(" ".join(words_of(p)) for p in phrases))
+    body = " | ".join(commands + sorted(set(filler) - set(commands)))
     return f"#JSGF V1.0;\ngrammar commands;\npublic <any> = ( {body} )+ ;\n"
 
 
@@ -430,6 +466,7 @@ def recognize_samples(recognizer: CommandRecognizer, samples: np.ndarray,
                       chunk_seconds: float = 0.5) -> list[CommandHeard]:
     """Every command in a whole 16 kHz recording, fed in chunks then flushed."""
     recognizer.reset()
+    recognizer.calibrate(samples)
     step = int(chunk_seconds * SAMPLE_RATE)
     heard: list[CommandHeard] = []
     for start in range(0, len(samples), step):

@@ -1,0 +1,89 @@
+"""The command vocabulary: real prompts/<lang>/commands.toml files and validation errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicecoach.commands import (COMMAND_NAMES, available_languages, load_vocabulary,
+                                 parse_vocabulary, words_of)
+from voicecoach.errors import InputError
+
+KOREAN = {"다음": "next", "완료": "done", "멈춰": "pause", "계속": "resume", "다시": "repeat",
+          "그만": "stop"}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_shipped_vocabularies_define_every_command(language: str) -> None:
+    vocabulary = load_vocabulary(language)
+    assert set(vocabulary.commands) == set(COMMAND_NAMES)
+    assert language in available_languages()
+    for name in COMMAND_NAMES:
+        assert vocabulary.match(vocabulary.commands[name][0]) == name
+    assert not set(vocabulary.filler) & set(vocabulary.phrases())
+
+
+def test_english_canonical_names_and_phrases() -> None:
+    vocabulary = load_vocabulary("en")
+    for name in COMMAND_NAMES:
+        assert vocabulary.match(name) == name
+    assert vocabulary.match("Okay, next!") == "next"
+    assert vocabulary.match("next please") == "next"
+    assert vocabulary.match("stop workout") == "stop"
+    assert vocabulary.match("lower slowly") is None
+    assert vocabulary.match("") is None
+    assert vocabulary.phrases()[0].count(" ") >= 1  # longest first
+
+
+def test_korean_commands_map_to_english_names() -> None:
+    vocabulary = load_vocabulary("ko")
+    for word, name in KOREAN.items():
+        assert vocabulary.match(word) == name
+    assert vocabulary.match("좋아 다음") == "next"
+    assert vocabulary.match("천천히 내려") is None
+
+
+def test_find_reports_positions_and_last_match_wins() -> None:
+    vocabulary = load_vocabulary("en")
+    words = list(words_of("okay stop workout then next"))
+    assert vocabulary.find(words) == [("stop", 1, 3), ("next", 4, 5)]
+    assert vocabulary.match("pause no resume") == "resume"
+
+
+def _parse(tmp_path: Path, text: str):
+    path = tmp_path / "commands.toml"
+    path.write_text(text, encoding="utf-8")
+    import tomllib
+
+    return parse_vocabulary(tomllib.loads(text), path, "xx")
+
+
+FULL = "".join(f'[{name}]\nsay = ["{name}"]\n' for name in COMMAND_NAMES)
+
+
+def test_valid_minimal_file(tmp_path: Path) -> None:
+    vocabulary = _parse(tmp_path, FULL)
+    assert vocabulary.language == "xx" and vocabulary.filler == ()
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (FULL.replace('[stop]\nsay = ["stop"]\n', ""), "[stop]"),
+    (FULL + '[jump]\nsay = ["jump"]\n', "[jump]"),
+    (FULL.replace('say = ["next"]', "say = []"), "[next].say"),
+    (FULL.replace('say = ["next"]', "say = [3]"), "[next].say"),
+    (FULL.replace('say = ["done"]', 'say = ["next"]'), "'next'"),
+    ('filler = ["pause"]\n' + FULL, "filler"),
+    ('language = "ko"\n' + FULL, "language"),
+])
+def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(InputError) as error:
+        _parse(tmp_path, text)
+    message = str(error.value)
+    assert str(tmp_path / "commands.toml") in message and fragment in message
+    assert "\n" not in message
+
+
+def test_unknown_language_lists_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InputError, match="'xx'.*available:.*en"):
+        load_vocabulary("xx")
