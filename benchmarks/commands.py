@@ -31,7 +31,7 @@ from commandset import Case, cases  # noqa: E402
 
 from voicecoach.commands import load_vocabulary  # noqa: E402
 from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
-from voicecoach.recognizer import (VOSK_TUNING, CommandRecognizer,  # noqa: E402
+from voicecoach.recognizer import (SPHINX_TUNING, VOSK_TUNING, CommandRecognizer,  # noqa: E402
                                    PocketSphinxRecognizer, VoskRecognizer,
                                    recognize_samples)
 
@@ -51,7 +51,7 @@ def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandReco
             found["vosk commands-only (no filler, no [unk])"] = lambda: VoskRecognizer(
                 vocabulary, path, VOSK_TUNING, live=live, unk=False, filler=False)
     if language == "en":
-        found["pocketsphinx"] = lambda: PocketSphinxRecognizer(vocabulary, live=live)
+        found["pocketsphinx"] = lambda: PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=live)
     return found
 
 

@@ -318,6 +318,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
         if dictionary is not None:
             config["dict"] = str(dictionary)
         config["lm"] = None
+        config["dither"] = True  # digital silence otherwise skews the cepstral mean
         self.decoder = pocketsphinx.Decoder(config)
         missing = [w for w in vocabulary.words() if self.decoder.lookup_word(w) is None]
         if missing:
@@ -399,22 +400,30 @@ class PocketSphinxRecognizer(CommandRecognizer):
         return words
 
     def calibrate(self, samples: np.ndarray) -> None:
-        """Batch cepstral mean normalisation: estimate the recording's mean in a first
-        pass (the decoder's default mean fits synthetic and far-field speech poorly)."""
-        self._restart()
-        self.decoder.start_utt()
-        self.decoder.process_raw(to_pcm16(samples).tobytes(), False, True)
-        self.decoder.end_utt()
-        self._calibrated_cmn = self.decoder.get_cmn(True)
-        self.decoder.set_cmn(self._calibrated_cmn)
+        """Batch cepstral mean normalisation: decode the recording twice, discarding the
+        results, so the running cepstral mean is the mean of this recording's speech (the
+        model's default mean fits synthetic and far-field speech poorly, and a mean left
+        over from an earlier recording would make results depend on file order)."""
+        self.decoder.set_cmn(self._initial_cmn)
+        step = SAMPLE_RATE // 2
+        live, self.live = self.live, False
+        try:
+            for _ in range(2):
+                self._restart()
+                self._rng = np.random.default_rng(0)
+                for start in range(0, len(samples), step):
+                    self._feed(self._dither(to_pcm16(samples[start:start + step])).tobytes())
+                self._finish()
+        finally:
+            self.live = live
+            self._restart()
+            self._rng = np.random.default_rng(0)
 
     def _restart(self) -> None:
         if self._in_utterance:
             self.decoder.end_utt()
             self._in_utterance = False
-        # The cepstral mean adapts across utterances; start every stream from the
-        # model's own, so a recording decodes the same whatever was decoded before.
-        self.decoder.set_cmn(self._initial_cmn)
+
         self._pending = b""
         self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
 
@@ -459,7 +468,7 @@ def create_recognizer(language: str, engine: str = "auto", model: Path | None = 
 
 
 VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
-SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15)
+SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
 
 
 def recognize_samples(recognizer: CommandRecognizer, samples: np.ndarray,
