@@ -62,24 +62,29 @@ def judge(case: Case, heard: list[str]) -> bool:
 
 def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbose: bool
              ) -> None:
-    per: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    per: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     failures = []
     started = time.perf_counter()
     for case in items:
         signal, _, _ = case.audio()
         heard = [h.command for h in recognize_samples(recognizer, signal)]
         ok = judge(case, heard)
-        group = "non-commands -> none" if case.expected is None else "commands -> right"
-        per[(case.condition, group)].append(ok)
-        per[("ALL", group)].append(ok)
-        per[("ALL", f"  {case.kind}")].append(ok)
+        for condition in (case.condition, "ALL"):
+            per[condition]["cmd" if case.expected else "non"].append(ok)
+        per["ALL"][case.kind].append(ok)
         if not ok:
             failures.append(f"{case.condition}/{case.voice}: {case.text!r} -> {heard}")
     print(f"\n[{items[0].language}] {name}  ({len(items)} utterances, "
           f"{time.perf_counter() - started:.0f} s)")
-    for (condition, group), results in per.items():
-        print(f"  {condition:<12} {group:<22} {100 * sum(results) / len(results):6.1f} %"
-              f"  ({sum(results)}/{len(results)})")
+    print(f"  {'condition':<12} {'commands->right':>16} {'non-commands->none':>19}")
+
+    def pct(results: list[bool]) -> str:
+        return f"{100 * sum(results) / len(results):5.1f}% ({sum(results)}/{len(results)})"
+
+    for condition, groups in per.items():
+        print(f"  {condition:<12} {pct(groups['cmd']):>16} {pct(groups['non']):>19}")
+    print("  by kind: " + ", ".join(f"{kind} {pct(per['ALL'][kind])}"
+                                    for kind in ("command", "phrase", "non-command")))
     if verbose and failures:
         print("  failures:\n    " + "\n    ".join(failures))
 

@@ -96,7 +96,6 @@ def cases(language: str, commands: dict[str, tuple[str, ...]], quick: bool = Fal
     rotation = itertools.cycle(voices)
     result = []
     for condition in conditions:
-        for repeat in range(1 if quick else 2):
-            for kind, text, expected in items:
-                result.append(Case(language, condition, next(rotation), kind, text, expected))
+        for kind, text, expected in items:
+            result.append(Case(language, condition, next(rotation), kind, text, expected))
     return result

