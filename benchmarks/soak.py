@@ -1,0 +1,385 @@
+"""Soak benchmark: an hour of ``voicecoach run`` in the simulated room.
+
+Runs the real CLI (``python -m voicecoach run``) with continuous recognition in the
+PulseAudio "room" rig of tests/rigs.py (paced in real time; the microphone is the
+room's monitor, so the recogniser hears the coach's own voice the whole time). The
+workout is generated: one rep-based exercise with a counted lowering, many sets with
+rests and no setup steps (so no gates), about ``--minutes`` long. Meanwhile:
+
+* resident memory (``VmRSS`` of the CLI process) is sampled every few seconds; the
+  figure compares the sample after ``--warmup`` seconds with the last one. Target:
+  growth < 5 %.
+* ``parecord`` records the room for the whole session. Every counted cue of the
+  compiled timeline (the same workout, voice and speech cache as the CLI uses, so the
+  plan times match) is found in the recording by normalised cross-correlation with its
+  rendered clip, near where the plan puts it. As in benchmarks/tempo.py the error is
+  relative to the first count (output latency is constant, not a tempo error):
+  ``error_k = (onset_k - onset_0) - (planned_k - planned_0)``. Target: worst |error|
+  <= 5 ms. Drift = last error minus first.
+* every command the session heard by voice is a self-trigger (nobody else speaks in
+  the room); they are read from the session's training log. Commands that move the plan
+  (pause, resume, rest skipped, ...) legitimately shift later counts, so the count
+  after one starts a new measuring segment (reported); any other jump is an error.
+
+    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk] [--lang en|ko]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sqlite3
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from rigs import PLAYED_RATE, PulseRig, pulse_rig  # noqa: E402
+
+from voicecoach.plan import Plan, PlanRequest, make_plan  # noqa: E402
+from voicecoach.timeline import CueKind, Timeline  # noqa: E402
+
+RSS_GROWTH_TARGET = 5.0  # percent
+ONSET_TARGET_MS = 5.0
+SAMPLE_EVERY = 5.0  # s between RSS samples
+NEAR = int(0.1 * PLAYED_RATE)  # a count is looked for this close to where the plan puts it
+FAR = 60 * PLAYED_RATE  # ... and, failing that, this far on
+MATCH = 0.6  # normalised correlation that counts as "this clip starts here"
+STRONG = 0.8  # ... when searched for far from where it was expected
+
+WORDS = {"en": {"name": "Soak", "drive": "Drive up", "lower": "Lower", "reset": "Reset"},
+         "ko": {"name": "소크 테스트", "drive": "올리세요", "lower": "내리세요",
+                "reset": "준비"}}
+REPS, REST_BETWEEN_SETS = 10, 20
+
+
+def workout_toml(language: str, sets: int, rounds: int) -> str:
+    """One exercise, counted four-second lowering, no setup steps (so no gates)."""
+    w = WORDS[language]
+    return f"""name = "{w['name']}"
+description = "soak benchmark"
+rounds = {rounds}
+rest_between_rounds = {REST_BETWEEN_SETS}
+
+[[exercise]]
+name = "{w['name']}"
+reps = {REPS}
+sets = {sets}
+rest_between_sets = {REST_BETWEEN_SETS}
+
+[[exercise.phase]]
+name = "drive"
+kind = "concentric"
+seconds = 1.5
+say = "{w['drive']}"
+
+[[exercise.phase]]
+name = "lower"
+kind = "eccentric"
+seconds = 4
+say = "{w['lower']}"
+count = "up"
+count_every = 1.0
+
+[[exercise.phase]]
+name = "reset"
+kind = "transition"
+seconds = 1.5
+say = "{w['reset']}"
+"""
+
+
+def build_workout(folder: Path, language: str, minutes: float) -> tuple[Path, Plan]:
+    """Write the workout TOML with just enough sets (then rounds) to last ``minutes``."""
+    path = folder / "soak.toml"
+
+    def compiled(sets: int, rounds: int) -> Plan:
+        path.write_text(workout_toml(language, sets, rounds))
+        return make_plan(PlanRequest(str(path), language))
+
+    one, two = compiled(1, 1).timeline.duration, compiled(2, 1).timeline.duration
+    sets = max(1, math.ceil((minutes * 60 - one) / (two - one)) + 1)
+    rounds = math.ceil(sets / 50)
+    return path, compiled(math.ceil(sets / rounds), rounds)
+
+
+# ---------------------------------------------------------------- memory
+@dataclass
+class RssSampler:
+    """Samples a process's VmRSS (kB) every ``every`` seconds in a thread."""
+
+    pid: int
+    every: float = SAMPLE_EVERY
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (s since start, kB)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self._began = time.monotonic()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            kb = vm_rss(self.pid)
+            if kb is None:
+                return
+            self.samples.append((time.monotonic() - self._began, kb))
+            self._stop.wait(self.every)
+
+    def at(self, seconds: float) -> tuple[float, int] | None:
+        """The first sample at or after ``seconds``."""
+        return next((s for s in self.samples if s[0] >= seconds), None)
+
+
+def vm_rss(pid: int) -> int | None:
+    """Resident set size in kB, None once the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- finding counts
+def correlation(window: np.ndarray, clip: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``clip`` at every offset of ``window`` (FFT)."""
+    n, m = window.size, clip.size
+    if n < m:
+        return np.zeros(0)
+    size = 1 << (n + m - 1).bit_length()
+    w, c = window.astype(np.float64), clip.astype(np.float64)
+    dots = np.fft.irfft(np.fft.rfft(w, size) * np.conj(np.fft.rfft(c, size)), size)[:n - m + 1]
+    power = np.concatenate(([0.0], np.cumsum(w * w)))
+    energy = np.sqrt(np.maximum(power[m:] - power[:-m], 0.0))
+    return dots / np.maximum(energy * np.linalg.norm(c), 1e-9)
+
+
+def near(heard: np.ndarray, clip: np.ndarray, around: int, reach: int = NEAR) -> tuple[int, float]:
+    """Best start of ``clip`` within ``around`` ± ``reach``: (sample, correlation)."""
+    low = max(0, around - reach)
+    corr = correlation(heard[low:around + reach + clip.size], clip)
+    if corr.size == 0:
+        return around, 0.0
+    best = int(np.argmax(corr))
+    return low + best, float(corr[best])
+
+
+def first_strong(heard: np.ndarray, clip: np.ndarray, start: int, stop: int) -> int | None:
+    """First place after ``start`` (before ``stop``) where ``clip`` clearly starts."""
+    chunk = 30 * PLAYED_RATE
+    for low in range(max(0, start), min(stop, heard.size), chunk):
+        corr = correlation(heard[low:low + chunk + clip.size], clip)
+        hits = np.flatnonzero(corr > STRONG)
+        if hits.size:
+            first = int(hits[0])
+            return near(heard, clip, low + first + NEAR // 2, NEAR // 2)[0]
+    return None
+
+
+@dataclass
+class Onsets:
+    """Counted cues found in the recording."""
+
+    errors_ms: list[float] = field(default_factory=list)
+    segments: list[list[float]] = field(default_factory=list)  # errors per segment
+    lost: int = 0
+    jumps: int = 0  # stalls: found far from the plan, no plan-moving command
+
+
+def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
+            moves: list[int]) -> Onsets:
+    """Find every counted cue; ``moves`` = recording samples of plan-moving commands.
+
+    Each count is looked for near where the plan puts it after the previous one found
+    (so one stall is one jump, not a cascade), and its error is taken against its
+    segment's first count (so stalls add up, as they do for the listener).
+    """
+    counted = [c for c in timeline.cues if c.kind is CueKind.SPEECH and c.counted]
+    result = Onsets()
+    anchor: tuple[int, float] | None = None  # (found sample, plan time) of a segment start
+    previous = (0, 0.0)
+    for cue in counted:
+        clip = clips[cue.text]
+        if anchor is None:
+            found = first_strong(heard, clip, previous[0], previous[0] + FAR)
+            if found is None:
+                result.lost += 1
+                continue
+            anchor = previous = (found, cue.time)
+            result.segments.append([0.0])
+            result.errors_ms.append(0.0)
+            continue
+        guess = previous[0] + int(round((cue.time - previous[1]) * PLAYED_RATE))
+        found, score = near(heard, clip, guess)
+        if score < MATCH:
+            far = first_strong(heard, clip, previous[0] + NEAR, previous[0] + FAR)
+            if far is None:
+                result.lost += 1
+                continue
+            if any(previous[0] - NEAR <= m <= far for m in moves):
+                anchor = previous = (far, cue.time)
+                result.segments.append([0.0])
+                result.errors_ms.append(0.0)
+                continue
+            result.jumps += 1
+            found = far
+        expected = anchor[0] + (cue.time - anchor[1]) * PLAYED_RATE
+        error = (found - expected) / PLAYED_RATE * 1000.0
+        result.errors_ms.append(error)
+        result.segments[-1].append(error)
+        previous = (found, cue.time)
+    return result
+
+
+# ---------------------------------------------------------------- the log
+@dataclass(frozen=True)
+class VoiceCommand:
+    at: float  # Unix time
+    command: str
+    text: str
+    result: str
+
+    @property
+    def moves_plan(self) -> bool:
+        return not (self.result.startswith("ignored") or self.result == "repeated")
+
+
+def voice_commands(db: Path) -> list[VoiceCommand]:
+    """Commands the session heard by voice (all self-triggers here), from its log."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT at, detail FROM events WHERE kind = 'command_heard' "
+                           "ORDER BY id").fetchall()
+    heard = []
+    for at, detail in rows:
+        d = json.loads(detail)
+        if d.get("source") == "voice":
+            heard.append(VoiceCommand(at, str(d.get("command")), str(d.get("text", "")),
+                                      str(d.get("result", ""))))
+    return heard
+
+
+# ---------------------------------------------------------------- the run
+def run_session(rig: PulseRig, args: argparse.Namespace, workout: Path, folder: Path,
+                seconds: float) -> tuple[np.ndarray, float, RssSampler, int]:
+    """Run the CLI in the room; returns (recording, its start in Unix time, RSS, exit)."""
+    room = rig.record("room.monitor")
+    recording_started = time.time()
+    argv = [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", args.lang,
+            "--engine", args.engine, "--db", str(folder / "log.sqlite3")]
+    if args.keys_only:
+        argv.append("--keys-only")
+    with open(folder / "stdout.txt", "wb") as out, open(folder / "stderr.txt", "wb") as err:
+        process = subprocess.Popen(argv, env=rig.env(), stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=err)
+    rss = RssSampler(process.pid)
+    rss.start()
+    try:
+        code = process.wait(timeout=seconds + 300)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        code = process.wait(timeout=30)
+    finally:
+        rss.stop()
+        time.sleep(0.5)
+        heard = room.stop()
+    return heard, recording_started, rss, code
+
+
+def rss_report(rss: RssSampler, warmup: float) -> float:
+    """Print the per-minute table and start/end; returns growth in percent."""
+    print("minute  VmRSS (MB)")
+    minute = 0.0
+    while (sample := rss.at(minute * 60)) is not None:
+        print(f"{minute:6.0f}  {sample[1] / 1024:8.1f}")
+        minute += 1
+    start = rss.at(warmup) or (rss.samples[0] if rss.samples else None)
+    if not rss.samples or start is None:
+        print("no memory samples")
+        return math.nan
+    end = rss.samples[-1]
+    growth = (end[1] - start[1]) / start[1] * 100
+    print(f"RSS start ({start[0]:.0f} s) {start[1] / 1024:.1f} MB, end ({end[0]:.0f} s) "
+          f"{end[1] / 1024:.1f} MB, growth {growth:+.2f} % (target < {RSS_GROWTH_TARGET:g} %)")
+    return growth
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
+    parser.add_argument("--lang", default="en", choices=sorted(WORDS))
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds after launch of the first memory figure")
+    parser.add_argument("--keys-only", action="store_true",
+                        help="control run: no recognition (the CLI's --keys-only)")
+    parser.add_argument("--keep", type=Path, help="copy the log and CLI output here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="vc-soak-") as name, pulse_rig() as rig:
+        folder = Path(name)
+        workout, plan = build_workout(folder, args.lang, args.minutes)
+        timeline = plan.timeline
+        counted = [c for c in timeline.cues if c.kind is CueKind.SPEECH and c.counted]
+        clips = {c.text: plan.speech.render(c.text) for c in counted}
+        print(f"workout: {timeline.duration / 60:.1f} min, {len(counted)} counted cues, "
+              f"engine {args.engine}, language {args.lang}", flush=True)
+        heard, started, rss, code = run_session(rig, args, workout, folder,
+                                                timeline.duration)
+        commands = voice_commands(folder / "log.sqlite3")
+        stderr = (folder / "stderr.txt").read_text(errors="replace")
+        stdout = (folder / "stdout.txt").read_text(errors="replace")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for part in ("log.sqlite3", "stderr.txt", "stdout.txt", "soak.toml"):
+                if (folder / part).exists():
+                    (args.keep / part).write_bytes((folder / part).read_bytes())
+            np.save(args.keep / "room.npy", (heard * 32767).astype(np.int16))
+            (args.keep / "started.txt").write_text(repr(started))
+
+    print(f"voicecoach run exited {code}: {stdout.strip().splitlines()[-1:] or ''}")
+    xruns = stderr.count("underrun occurred")
+    other = [line for line in stderr.splitlines() if "underrun occurred" not in line]
+    print(f"ALSA xruns reported on stderr (playback or capture): {xruns}")
+    if other:
+        print("stderr:", "\n".join(other)[-2000:])
+    growth = rss_report(rss, args.warmup)
+
+    moves = [int((c.at - started) * PLAYED_RATE) for c in commands if c.moves_plan]
+    found = measure(heard, timeline, clips, moves)
+    errors = np.abs(np.array(found.errors_ms)) if found.errors_ms else np.array([math.nan])
+    worst, median = float(np.max(errors)), float(np.median(errors))
+    drift = found.segments[0][-1] - found.segments[0][0] if found.segments else math.nan
+    print(f"counts: {len(counted)} planned, {len(found.errors_ms)} measured, "
+          f"{found.lost} not found, {found.jumps} far off the plan, "
+          f"{len(found.segments)} segment(s)")
+    print(f"onset error: worst {worst:.2f} ms (target <= {ONSET_TARGET_MS:g}), median "
+          f"{median:.2f} ms, drift {drift:+.2f} ms")
+    for number, segment in enumerate(found.segments[1:], start=2):
+        print(f"  segment {number}: {len(segment)} counts, worst "
+              f"{max(abs(e) for e in segment):.2f} ms")
+    print(f"self-triggers: {len(commands)} voice commands heard "
+          f"({sum(c.moves_plan for c in commands)} moved the plan)")
+    for c in commands:
+        print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<24} -> {c.result}")
+    ok = (growth < RSS_GROWTH_TARGET and worst <= ONSET_TARGET_MS and found.lost == 0
+          and code == 0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
