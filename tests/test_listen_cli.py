@@ -85,3 +85,4 @@ def test_errors_are_one_line(tmp_path: Path, args: list[str], fragment: str, cod
     assert result.returncode == code
     assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+

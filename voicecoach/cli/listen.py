@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.devices import Device
 from voicecoach.errors import DeviceError, InputError
 from voicecoach.recognizer import (ENGINES, SAMPLE_RATE, CommandHeard, CommandRecognizer,
                                    create_recognizer, recognize_samples)
@@ -55,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
             for heard in recognize_samples(recognizer, samples):
                 _print(heard, args.json, name)
         return 0
+    from voicecoach.devices import resolve_device
+
+    device = resolve_device(args.input, "input")  # before the (slow) model load
     recognizer = create_recognizer(args.lang, args.engine, args.model, live=True)
-    return listen_microphone(recognizer, args.input, args.json)
+    return listen_microphone(recognizer, device, args.json)
 
 
 def _print(heard: CommandHeard, as_json: bool, source: str | None) -> None:
@@ -70,14 +74,10 @@ def _print(heard: CommandHeard, as_json: bool, source: str | None) -> None:
               f"confidence {heard.confidence:.2f})", flush=True)
 
 
-def listen_microphone(recognizer: CommandRecognizer, device: str | None,
-                      as_json: bool) -> int:
+def listen_microphone(recognizer: CommandRecognizer, chosen: Device, as_json: bool) -> int:
     """Print commands from the input device until interrupted (Ctrl+C)."""
     import sounddevice as sd
 
-    from voicecoach.devices import resolve_device
-
-    chosen = resolve_device(device, "input")
     chunks: queue.Queue[np.ndarray] = queue.Queue()
     try:
         stream = sd.InputStream(device=chosen.index, samplerate=SAMPLE_RATE, channels=1,
