@@ -27,10 +27,9 @@ rests and no setup steps (so no gates), about ``--minutes`` long. Meanwhile:
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sqlite3
-import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from rigs import PLAYED_RATE, PulseRig, pulse_rig  # noqa: E402
+
+from voicecoach.audio import from_int16, to_int16  # noqa: E402
 
 from voicecoach.plan import Plan, PlanRequest, make_plan  # noqa: E402
 from voicecoach.timeline import CueKind, Timeline  # noqa: E402
@@ -137,10 +138,6 @@ class RssSampler:
             self.samples.append((time.monotonic() - self._began, kb))
             self._stop.wait(self.every)
 
-    def at(self, seconds: float) -> tuple[float, int] | None:
-        """The first sample at or after ``seconds``."""
-        return next((s for s in self.samples if s[0] >= seconds), None)
-
 
 def vm_rss(pid: int) -> int | None:
     """Resident set size in kB, None once the process is gone."""
@@ -196,7 +193,8 @@ class Onsets:
     errors_ms: list[float] = field(default_factory=list)
     segments: list[list[float]] = field(default_factory=list)  # errors per segment
     lost: int = 0
-    jumps: int = 0  # stalls: found far from the plan, no plan-moving command
+    jumps: int = 0  # found far from the plan, no plan-moving command
+    stalls: list[tuple[float, float]] = field(default_factory=list)  # (s, ms) steps > target
 
 
 def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
@@ -238,6 +236,9 @@ def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
             found = far
         expected = anchor[0] + (cue.time - anchor[1]) * PLAYED_RATE
         error = (found - expected) / PLAYED_RATE * 1000.0
+        step = error - result.segments[-1][-1]
+        if abs(step) > ONSET_TARGET_MS:
+            result.stalls.append((found / PLAYED_RATE, step))
         result.errors_ms.append(error)
         result.segments[-1].append(error)
         previous = (found, cue.time)
@@ -300,22 +301,92 @@ def run_session(rig: PulseRig, args: argparse.Namespace, workout: Path, folder: 
     return heard, recording_started, rss, code
 
 
-def rss_report(rss: RssSampler, warmup: float) -> float:
+def rss_report(samples: list[tuple[float, int]], warmup: float) -> float:
     """Print the per-minute table and start/end; returns growth in percent."""
-    print("minute  VmRSS (MB)")
-    minute = 0.0
-    while (sample := rss.at(minute * 60)) is not None:
-        print(f"{minute:6.0f}  {sample[1] / 1024:8.1f}")
-        minute += 1
-    start = rss.at(warmup) or (rss.samples[0] if rss.samples else None)
-    if not rss.samples or start is None:
+    def at(seconds: float) -> tuple[float, int] | None:
+        return next((s for s in samples if s[0] >= seconds), None)
+
+    if not samples:
         print("no memory samples")
         return math.nan
-    end = rss.samples[-1]
+    print("minute  VmRSS (MB)")
+    minute = 0
+    while (sample := at(minute * 60)) is not None:
+        print(f"{minute:6d}  {sample[1] / 1024:8.1f}")
+        minute += 1
+    start, end = at(warmup) or samples[0], samples[-1]
     growth = (end[1] - start[1]) / start[1] * 100
     print(f"RSS start ({start[0]:.0f} s) {start[1] / 1024:.1f} MB, end ({end[0]:.0f} s) "
           f"{end[1] / 1024:.1f} MB, growth {growth:+.2f} % (target < {RSS_GROWTH_TARGET:g} %)")
     return growth
+
+
+def collect(args: argparse.Namespace, folder: Path) -> None:
+    """Run the session in the room and leave everything ``analyse`` reads in ``folder``."""
+    with tempfile.TemporaryDirectory(prefix="vc-soak-") as name, pulse_rig() as rig:
+        work = Path(name)
+        workout, plan = build_workout(work, args.lang, args.minutes)
+        counted = sum(c.kind is CueKind.SPEECH and c.counted for c in plan.timeline.cues)
+        print(f"workout: {plan.timeline.duration / 60:.1f} min, {counted} counted cues, "
+              f"engine {args.engine}, language {args.lang}"
+              f"{', keys only' if args.keys_only else ''}", flush=True)
+        heard, started, rss, code = run_session(rig, args, workout, work,
+                                                plan.timeline.duration)
+        folder.mkdir(parents=True, exist_ok=True)
+        for part in ("log.sqlite3", "stderr.txt", "stdout.txt", "soak.toml"):
+            if (work / part).exists():
+                (folder / part).write_bytes((work / part).read_bytes())
+    np.save(folder / "room.npy", to_int16(heard))
+    (folder / "run.json").write_text(json.dumps(
+        {"started": started, "exit": code, "lang": args.lang, "rss": rss.samples}))
+
+
+def analyse(folder: Path, warmup: float) -> bool:
+    """Print the figures of a collected run; True when every target is met."""
+    run = json.loads((folder / "run.json").read_text())
+    started = run["started"]
+    plan = make_plan(PlanRequest(str(folder / "soak.toml"), run["lang"]))
+    counted = [c for c in plan.timeline.cues if c.kind is CueKind.SPEECH and c.counted]
+    clips = {c.text: plan.speech.render(c.text) for c in counted}
+    heard = from_int16(np.load(folder / "room.npy"))
+    stderr = (folder / "stderr.txt").read_text(errors="replace")
+    stdout = (folder / "stdout.txt").read_text(errors="replace").strip().splitlines()
+    commands = voice_commands(folder / "log.sqlite3")
+
+    print(f"voicecoach run exited {run['exit']} ({stdout[-1] if stdout else 'no summary'}) "
+          f"after {heard.size / PLAYED_RATE / 60:.1f} min of recording")
+    xruns = stderr.count("underrun occurred")
+    other = [line for line in stderr.splitlines() if "underrun occurred" not in line]
+    print(f"ALSA xruns reported on stderr (playback or capture): {xruns}")
+    if other:
+        print("stderr:", "\n".join(other)[-2000:])
+    growth = rss_report([tuple(s) for s in run["rss"]], warmup)
+
+    moves = [int((c.at - started) * PLAYED_RATE) for c in commands if c.moves_plan]
+    found = measure(heard, plan.timeline, clips, moves)
+    errors = np.abs(np.array(found.errors_ms)) if found.errors_ms else np.array([math.nan])
+    worst, median = float(np.max(errors)), float(np.median(errors))
+    first = found.segments[0] if found.segments else [math.nan]
+    stalls = [step for _, step in found.stalls]
+    print(f"counts: {len(counted)} planned, {len(found.errors_ms)} measured, "
+          f"{found.lost} not found, {found.jumps} found far off the plan, "
+          f"{len(found.segments)} segment(s)")
+    print(f"onset error: worst {worst:.2f} ms (target <= {ONSET_TARGET_MS:g}), median "
+          f"{median:.2f} ms; first segment ({len(first)} counts): worst "
+          f"{max(abs(e) for e in first):.2f} ms, drift {first[-1] - first[0]:+.2f} ms")
+    print(f"count-to-count steps over {ONSET_TARGET_MS:g} ms: {len(stalls)}, adding up to "
+          f"{sum(stalls):+.0f} ms" + (f" (largest {max(stalls, key=abs):+.0f} ms)"
+                                      if stalls else ""))
+    if found.stalls:
+        print("  at (s into the recording, ms): " + ", ".join(
+            f"{at:.0f} {step:+.0f}" for at, step in found.stalls[:40])
+            + (" ..." if len(found.stalls) > 40 else ""))
+    print(f"self-triggers: {len(commands)} voice commands heard "
+          f"({sum(c.moves_plan for c in commands)} moved the plan)")
+    for c in commands:
+        print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<16} -> {c.result}")
+    return (growth < RSS_GROWTH_TARGET and worst <= ONSET_TARGET_MS and found.lost == 0
+            and run["exit"] == 0)
 
 
 def main() -> int:
@@ -327,58 +398,20 @@ def main() -> int:
                         help="seconds after launch of the first memory figure")
     parser.add_argument("--keys-only", action="store_true",
                         help="control run: no recognition (the CLI's --keys-only)")
-    parser.add_argument("--keep", type=Path, help="copy the log and CLI output here")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the recording, log and CLI output here (~160 MB an hour)")
+    parser.add_argument("--analyse", type=Path, metavar="DIR",
+                        help="do not run: print the figures of a run kept with --keep")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="vc-soak-") as name, pulse_rig() as rig:
-        folder = Path(name)
-        workout, plan = build_workout(folder, args.lang, args.minutes)
-        timeline = plan.timeline
-        counted = [c for c in timeline.cues if c.kind is CueKind.SPEECH and c.counted]
-        clips = {c.text: plan.speech.render(c.text) for c in counted}
-        print(f"workout: {timeline.duration / 60:.1f} min, {len(counted)} counted cues, "
-              f"engine {args.engine}, language {args.lang}", flush=True)
-        heard, started, rss, code = run_session(rig, args, workout, folder,
-                                                timeline.duration)
-        commands = voice_commands(folder / "log.sqlite3")
-        stderr = (folder / "stderr.txt").read_text(errors="replace")
-        stdout = (folder / "stdout.txt").read_text(errors="replace")
-        if args.keep:
-            args.keep.mkdir(parents=True, exist_ok=True)
-            for part in ("log.sqlite3", "stderr.txt", "stdout.txt", "soak.toml"):
-                if (folder / part).exists():
-                    (args.keep / part).write_bytes((folder / part).read_bytes())
-            np.save(args.keep / "room.npy", (heard * 32767).astype(np.int16))
-            (args.keep / "started.txt").write_text(repr(started))
-
-    print(f"voicecoach run exited {code}: {stdout.strip().splitlines()[-1:] or ''}")
-    xruns = stderr.count("underrun occurred")
-    other = [line for line in stderr.splitlines() if "underrun occurred" not in line]
-    print(f"ALSA xruns reported on stderr (playback or capture): {xruns}")
-    if other:
-        print("stderr:", "\n".join(other)[-2000:])
-    growth = rss_report(rss, args.warmup)
-
-    moves = [int((c.at - started) * PLAYED_RATE) for c in commands if c.moves_plan]
-    found = measure(heard, timeline, clips, moves)
-    errors = np.abs(np.array(found.errors_ms)) if found.errors_ms else np.array([math.nan])
-    worst, median = float(np.max(errors)), float(np.median(errors))
-    drift = found.segments[0][-1] - found.segments[0][0] if found.segments else math.nan
-    print(f"counts: {len(counted)} planned, {len(found.errors_ms)} measured, "
-          f"{found.lost} not found, {found.jumps} far off the plan, "
-          f"{len(found.segments)} segment(s)")
-    print(f"onset error: worst {worst:.2f} ms (target <= {ONSET_TARGET_MS:g}), median "
-          f"{median:.2f} ms, drift {drift:+.2f} ms")
-    for number, segment in enumerate(found.segments[1:], start=2):
-        print(f"  segment {number}: {len(segment)} counts, worst "
-              f"{max(abs(e) for e in segment):.2f} ms")
-    print(f"self-triggers: {len(commands)} voice commands heard "
-          f"({sum(c.moves_plan for c in commands)} moved the plan)")
-    for c in commands:
-        print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<24} -> {c.result}")
-    ok = (growth < RSS_GROWTH_TARGET and worst <= ONSET_TARGET_MS and found.lost == 0
-          and code == 0)
-    return 0 if ok else 1
+    if args.analyse:
+        return 0 if analyse(args.analyse, args.warmup) else 1
+    if args.keep:
+        collect(args, args.keep)
+        return 0 if analyse(args.keep, args.warmup) else 1
+    with tempfile.TemporaryDirectory(prefix="vc-soak-kept-") as name:
+        collect(args, Path(name))
+        return 0 if analyse(Path(name), args.warmup) else 1
 
 
 if __name__ == "__main__":
