@@ -94,6 +94,19 @@ def command_recording(language: str) -> np.ndarray:
     return audio
 
 
+def contains(window: np.ndarray, clip: np.ndarray, min_corr: float = 0.95) -> bool:
+    """Whether ``clip`` (100 ms of it, past its first 20 ms) is in ``window`` anywhere,
+    even right after another sound (a pause cuts a word and speaks at once)."""
+    part = clip[441:441 + 2205].astype(np.float64)
+    data = window.astype(np.float64)
+    if data.size < part.size:
+        return False
+    dots = np.correlate(data, part, mode="valid")
+    energy = np.sqrt(np.convolve(data ** 2, np.ones(part.size), mode="valid"))
+    corr = dots / np.maximum(energy * np.linalg.norm(part), 1e-12)
+    return float(corr.max()) >= min_corr
+
+
 def silence_after(played: np.ndarray, start: int) -> int:
     """Samples of silence from ``start`` to the next sound."""
     loud = np.flatnonzero(np.abs(played[start:]) > 0.01)
@@ -140,26 +153,27 @@ def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Pa
     assert silence_after(played, after_earcon) > ready_gap
     assert after_earcon < step_starts[1][0]
 
-    # Paused on "pause", resumed on "resume".
+    # Paused on "pause", resumed on "resume": "resumed" follows a long silence (the plan
+    # held), which follows the "paused" phrase.
     paused = speech.render(phrases.say("paused"))
-    (paused_at,) = clip_starts(played, paused)
-    resumed = clip_starts(played, speech.render(phrases.say("resumed")))
-    assert len(resumed) == 1, (resumed, heard)
-    resumed_at = resumed[0]
-    assert paused_at > step_starts[1][0]
-    held = silence_after(played, paused_at + paused.size)
-    assert held > ready_gap  # silence from the end of "paused" ...
-    assert abs(paused_at + paused.size + held - resumed_at) < 0.05 * PLAYED_RATE  # to "resumed"
+    resumed = [r for r in clip_starts(played, speech.render(phrases.say("resumed")))
+               if r > step_starts[1][0]]
+    assert resumed, heard
+    quiet = np.flatnonzero(np.abs(played[:resumed[0]]) > 0.01)
+    silence_from = int(quiet[-1]) + 1
+    assert resumed[0] - silence_from > ready_gap
+    window = played[max(0, silence_from - paused.size - PLAYED_RATE):silence_from + 10]
+    assert contains(window, paused), "no 'paused' phrase before the hold"
 
-    # Counts on tempo: "two" -> "three" is one count apart in every lowering, and reps
-    # are one rep (5 s) apart, but for the one the pause stretched.
+    # Counts on tempo: "two" -> "three" is exactly one count apart in every lowering, and
+    # reps are one rep (5 s) apart, but for the one the pause stretched (the pause may
+    # also cut one count mid-word, so one count may not be found whole).
     twos = np.array(clip_starts(played, speech.render(phrases.count(2))))
     threes = np.array(clip_starts(played, speech.render(phrases.count(3))))
-    assert twos.size == REPS and threes.size == REPS
-    count_gaps = threes - twos - PLAYED_RATE
-    assert np.sum(np.abs(count_gaps) > 2) <= 1 and count_gaps.min() >= -2  # pause only
+    assert twos.size >= REPS - 1 and threes.size >= REPS - 1
+    paired = [t for t in twos if np.any(np.abs(threes - t - PLAYED_RATE) <= 2)]
+    assert len(paired) >= REPS - 2
     periods = np.diff(twos)
     on_tempo = np.abs(periods - 5 * PLAYED_RATE) <= 2
-    assert on_tempo.sum() >= REPS - 2, periods[~on_tempo]
-    stretched = periods[~on_tempo]
-    assert all(p > 5 * PLAYED_RATE for p in stretched)  # only ever longer: the pause
+    assert on_tempo.sum() >= REPS - 3, periods[~on_tempo]
+    assert all(p > 5 * PLAYED_RATE for p in periods[~on_tempo])  # only ever longer

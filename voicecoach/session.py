@@ -54,8 +54,10 @@ MIC_RATE = 16000
 """Sample rate the recognisers take."""
 MIC_BLOCK_SECONDS = 0.05
 """Microphone read size: small, so a command's end reaches the recogniser quickly."""
-ECHO_MARGIN = 0.6
-"""Seconds a phrase is still reported as playing after it ended (room echo, latency)."""
+ECHO_MARGIN = 1.0
+"""Seconds a phrase is reported as playing before it starts and after it ends: room
+echo, and the slack between the output and microphone clocks (device latencies that
+PortAudio only estimates)."""
 REMINDER_SECONDS = 45.0
 """Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
 VIEW_INTERVAL = 0.1
@@ -117,14 +119,17 @@ class PlaybackTracker:
             self._anchor = (audio_seconds, dac_time)
 
     def now(self) -> float:
-        """Seconds of audio written to the output by now (extrapolated from the last event)."""
+        """The output position (seconds) being heard now, from the last event on."""
         with self._lock:
             written, at = self._anchor
-        return written + max(0.0, self.stream_time() - at)
+        return written + self.stream_time() - at
+
+    def next_written(self) -> float:
+        """The output position a sound queued now will start at (``now`` + latency)."""
+        return self.now() + self.latency
 
     def add(self, start: float, seconds: float, text: str) -> None:
-        """``text`` starts sounding ``start`` seconds into the output (+ latency)."""
-        start += self.latency
+        """``text`` is heard from output position ``start`` (seconds) on."""
         with self._lock:
             self._spans.append((start, start + seconds, text))
             if len(self._spans) > 64:
@@ -133,7 +138,8 @@ class PlaybackTracker:
     def playing(self, start: float, end: float, margin: float = ECHO_MARGIN) -> list[str]:
         """Texts sounding at any time in [start, end] (each span widened by ``margin``)."""
         with self._lock:
-            return [text for s, e, text in self._spans if s <= end and e + margin >= start]
+            return [text for s, e, text in self._spans
+                    if s - margin <= end and e + margin >= start]
 
 
 # ------------------------------------------------------------------ microphone
@@ -282,7 +288,7 @@ class CoachSession:
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
         seconds = clip.size / SAMPLE_RATE
-        self.playback.add(self.playback.now(), seconds, text)
+        self.playback.add(self.playback.next_written(), seconds, text)
         return seconds
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
@@ -507,7 +513,8 @@ class CoachSession:
         clip = np.concatenate(parts) if parts else gap
         self.player.pause()
         self.player.say_now(clip, interrupt=True)
-        self.playback.add(self.playback.now(), clip.size / SAMPLE_RATE, " ".join(texts))
+        self.playback.add(self.playback.next_written(), clip.size / SAMPLE_RATE,
+                          " ".join(texts))
         hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
         if not self._paused or self._resume_at is not None:
             self._paused = True

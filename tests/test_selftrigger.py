@@ -1,0 +1,66 @@
+"""The coach must not obey itself: in the PulseAudio room rig the microphone hears the
+coach's own voice (the coach plays into the room, the room is the microphone), and a
+whole session, whose phrases name commands ("say next when you are ready"), must go by
+without a single command heard.
+
+Real time, so the workout is short: the hip thrust's own phrases and cues, one side,
+three reps, no gates (nothing would release them without a user).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rigs import PulseRig
+from voicecoach.log import TrainingLog
+from voicecoach.workout import load_workout
+
+def short_hip_thrust(language: str) -> str:
+    """The built-in hip thrust of ``language`` cut to one side of three reps, no setup."""
+    exercise = load_workout("hip-thrust", language).exercises[0]
+    lines = [f'name = "{exercise.name}"', 'description = "short"', "", "[[exercise]]",
+             f'name = "{exercise.name}"', f'tip = "{exercise.tip}"', 'sides = ["left"]',
+             "reps = 3"]
+    if exercise.side_cues and "left" in exercise.side_cues:
+        lines.append(f'side_cues = {{ left = "{exercise.side_cues["left"]}" }}')
+    for phase in exercise.phases:
+        lines += ["", "[[exercise.phase]]", f'name = "{phase.name}"',
+                  f'kind = "{phase.kind.value}"', f"seconds = {phase.seconds:g}",
+                  f'say = "{phase.say}"', f'count = "{phase.count.value}"',
+                  f"count_every = {phase.count_every:g}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.xfail(reason="known weakness: both recognisers still report commands in the "
+                   "coach's own synthetic voice (Vosk ko: 다시/멈춰 at confidence 1.0; "
+                   "PocketSphinx: done/repeat/stop) although they are told what is "
+                   "playing; rejection needs more than the word-subset and threshold "
+                   "rules (e.g. echo cancellation against the known output)", strict=False)
+@pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk")])
+def test_coach_voice_in_the_room_triggers_no_command(pulse: PulseRig, tmp_path: Path,
+                                                      language: str, engine: str) -> None:
+    workout = tmp_path / "short-hip-thrust.toml"
+    workout.write_text(short_hip_thrust(language), encoding="utf-8")
+    db = tmp_path / "log.sqlite3"
+    recording = pulse.record("room.monitor")
+    result = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", language,
+         "--engine", engine, "--db", str(db)],
+        env=pulse.env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=180)
+    room = recording.stop()
+    assert result.returncode == 0, result.stderr
+    assert "finished" in result.stdout
+    assert "no microphone" not in result.stderr  # it really listened
+    assert float(abs(room).max()) > 0.1  # and the room really heard the coach
+
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        events = log.events(summary.id)
+    heard = [e.detail for e in events if e.kind.value == "command_heard"]
+    assert heard == []
+    assert summary.total_reps == 3
