@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from voicecoach.audio import SAMPLE_RATE
 from voicecoach.cli._options import add_workout_arguments, plan_request
-from voicecoach.earcons import load_earcon
-from voicecoach.errors import InputError
-from voicecoach.export import (check_bitrate, check_output, export_audio, supported_extensions,
-                               supports_chapters, write_timeline_json)
-from voicecoach.phrases import Phrases
-from voicecoach.plan import PlanRequest, load_plan_workout
-from voicecoach.render import CHUNK_SAMPLES, plan_mix, render_chunks
-from voicecoach.speech import SpeechRenderer, default_voice
-from voicecoach.timeline import compile_timeline
-from voicecoach.workout import Workout
-
-APP_TAG = "voicecoach"
-"""Album and artist tag of every export."""
+from voicecoach.export import supported_extensions, supports_chapters
+from voicecoach.exporter import Stages, export_workout
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,29 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeline", type=Path, metavar="FILE.json",
                         help="also write the cue list with scheduled times as JSON")
     parser.set_defaults(handler=run_export)
-
-
-@dataclass
-class ExportSummary:
-    """What an export wrote, and how long each stage took (seconds)."""
-
-    path: Path
-    seconds: float
-    chapters: int
-    phrases: int
-    synthesised: int
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
-class Stages:
-    """Progress of the export stages; the default shows nothing."""
-
-    def phrases(self, done: int, total: int) -> None:
-        """``done`` of ``total`` distinct phrases are rendered."""
-
-    def mixing(self, chunks: Iterable[np.ndarray], total: int) -> Iterator[np.ndarray]:
-        """Pass through the ``total`` chunks being mixed and encoded, counting them."""
-        yield from chunks
 
 
 class RichStages(Stages):
@@ -98,50 +60,6 @@ class RichStages(Stages):
         for chunk in chunks:
             yield chunk
             self.progress.advance(task)
-
-
-def spoken_texts(workout: Workout, phrases: Phrases) -> list[str]:
-    """Every phrase the workout will say, found before any speech is rendered.
-
-    What is said does not depend on how long it takes to say, so compiling with a
-    stand-in length gives the full list up front, for an honest n/N progress bar.
-    """
-    return compile_timeline(workout, phrases, lambda text: 1.0).speech_texts()
-
-
-def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
-                   bitrate: str | None = None, timeline_path: Path | None = None,
-                   cache_dir: Path | None = None, stages: Stages | None = None) -> ExportSummary:
-    """Compile, voice, mix and encode ``request`` into ``output``; the ``export`` command."""
-    stages = stages or Stages()
-    if not (math.isfinite(gap) and gap >= 0):
-        raise InputError(f"--gap {gap:g}: give zero or more seconds")
-    check_output(output)  # fail on a bad path before any slow work
-    if bitrate:
-        check_bitrate(bitrate)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    workout, phrases = load_plan_workout(request)
-    speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
-                            cache_dir=cache_dir)
-    speech.render_all(spoken_texts(workout, phrases), progress=stages.phrases)
-    timeline = compile_timeline(workout, phrases, speech.duration)
-    clips = speech.render_all(timeline.speech_texts())  # from memory; catches any stragglers
-    timings["speech"] = time.perf_counter() - started
-
-    mark = time.perf_counter()
-    mix = plan_mix(timeline, clips, gap, load_earcon)
-    chapters = timeline.chapters(gap)
-    chunks = render_chunks(mix)
-    export_audio(stages.mixing(chunks, -(-mix.length // CHUNK_SAMPLES)), output,
-                 title=timeline.title, album=APP_TAG, artist=APP_TAG, chapters=chapters,
-                 bitrate=bitrate)
-    if timeline_path is not None:
-        write_timeline_json(timeline, gap, timeline_path)
-    timings["mix+encode"] = time.perf_counter() - mark
-    return ExportSummary(output, mix.length / SAMPLE_RATE,
-                         len(chapters) if supports_chapters(output) else 0, len(clips),
-                         speech.synthesised, timings)
 
 
 def run_export(args: argparse.Namespace) -> int:

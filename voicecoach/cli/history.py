@@ -26,6 +26,7 @@ from voicecoach.history import (
     trim_to_done,
 )
 from voicecoach.log import TrainingLog, default_db_path
+from voicecoach.timeline import Timeline
 
 CSV_FIELDS = ("id", "started_at", "workout", "workout_source", "language", "status",
               "duration_seconds", "total_reps", "reps_left", "reps_right", "reps_no_side",
@@ -233,38 +234,27 @@ def export_session(record: SessionRecord, events: list[Event], output: Path, *,
     The workout is compiled again from ``record.workout_source`` with the options the
     session was started with, checked against the logged plan fingerprint, cut to the
     steps, reps and holds the events say were done (:func:`trim_to_done`), then mixed
-    and encoded by the same render/export path as ``voicecoach export``.
+    and encoded by the same path as ``voicecoach export``.
     """
     # Imported here: speech, mixing and encoding are slow to import and only needed now.
-    from voicecoach.cli.export import APP_TAG
-    from voicecoach.earcons import load_earcon
-    from voicecoach.export import export_audio, format_for
-    from voicecoach.plan import PlanRequest, load_plan_workout
-    from voicecoach.render import render_timeline
-    from voicecoach.speech import SpeechRenderer, default_voice
-    from voicecoach.timeline import compile_timeline
+    from voicecoach.exporter import export_workout
+    from voicecoach.plan import PlanRequest
 
-    format_for(output)  # a bad extension fails before any slow work
-    if gap < 0:
-        raise InputError(f"--gap {gap:g}: give zero or more seconds")
     if not done_work(events).units:
         raise InputError(f"session {record.id} has no steps, reps or holds logged; "
                          f"nothing to render")
     options = events[0].detail if events else {}
-    language = record.language or "en"
-    request = PlanRequest(workout=record.workout_source, language=language,
+    request = PlanRequest(workout=record.workout_source, language=record.language or "en",
                           voice=options.get("voice"), rate=int(options.get("rate", 165)),
                           phase_seconds=tuple(options.get("phase_seconds", ())))
-    workout, phrases = load_plan_workout(request)
-    speech = SpeechRenderer(request.voice or default_voice(language), request.rate)
-    timeline = compile_timeline(workout, phrases, speech.duration)
-    if record.plan_fingerprint and plan_fingerprint(timeline) != record.plan_fingerprint:
-        raise InputError(f"workout {record.workout_source} changed since session "
-                         f"{record.id} was logged; cannot tell what was done")
-    done = trim_to_done(timeline, events)
-    clips = speech.render_all(done.speech_texts())
-    samples = render_timeline(done, clips, gap, load_earcon)
+
+    def what_was_done(timeline: Timeline) -> Timeline:
+        if record.plan_fingerprint and plan_fingerprint(timeline) != record.plan_fingerprint:
+            raise InputError(f"workout {record.workout_source} changed since session "
+                             f"{record.id} was logged; cannot tell what was done")
+        return trim_to_done(timeline, events)
+
     day = datetime.fromtimestamp(record.started_at).strftime("%Y-%m-%d")
-    export_audio(samples, output, title=f"{record.workout} ({day}, session {record.id})",
-                 album=APP_TAG, artist=APP_TAG, chapters=done.chapters(gap))
+    export_workout(request, output, gap=gap, transform=what_was_done,
+                   title=f"{record.workout} ({day}, session {record.id})")
     return output
