@@ -129,6 +129,7 @@ def main() -> int:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--verbose", "-v", action="store_true", help="list failures")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     for language in args.lang:
         vocabulary = load_vocabulary(language)
         items = cases(language, vocabulary.commands, quick=args.quick)
