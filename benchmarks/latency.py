@@ -29,14 +29,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rigs import PLAYED_RATE, espeak, pulse_rig  # noqa: E402
+from rigs import PLAYED_RATE, pulse_rig  # noqa: E402
+from speechgen import RATE as SPEECH_RATE  # noqa: E402
+from speechgen import say  # noqa: E402
 
 REACTION_TARGET, FIRST_SOUND_TARGET = 0.300, 1.0
 STEP_WORDS = {"en": ["Breathe in.", "Look up.", "Relax your hands.", "Feet flat.",
                      "Chin down.", "Knees bent.", "Shoulders back.", "Hips low."],
               "ko": ["숨을 쉬세요.", "위를 보세요.", "손을 푸세요.", "발을 붙이세요.",
                      "턱을 당기세요.", "무릎을 굽히세요.", "어깨를 펴세요.", "엉덩이를 내리세요."]}
-COMMAND = {"en": ("next", "en-us"), "ko": ("다음", "ko")}
+COMMAND = {"en": ("next step", "en-us"), "ko": ("다음", "ko")}
 LOUD = 0.02
 FIRST_COMMAND_AT = 14.0  # s after launch: past the opening phrases and the model load
 COMMAND_EVERY = 5.0  # s: a step is read (~1 s) and the coach waits at its gate
@@ -91,7 +93,11 @@ def main() -> int:
     args = parser.parse_args()
 
     word, voice = COMMAND[args.lang]
-    command = espeak(word, voice)
+    spoken = say(word, voice)
+    count = int(round(spoken.size * PLAYED_RATE / SPEECH_RATE))
+    command = np.interp(np.arange(count) * (SPEECH_RATE / PLAYED_RATE),
+                        np.arange(spoken.size), spoken).astype(np.float32)
+    command *= 0.5 / max(1e-6, float(np.abs(command).max()))
     command = command[first_loud(command):]
     voiced_end = int(np.flatnonzero(np.abs(command) > LOUD)[-1]) + 1
     with tempfile.TemporaryDirectory(prefix="vc-latency-") as folder, pulse_rig() as rig:
