@@ -42,18 +42,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rigs import PLAYED_RATE, PulseRig, pulse_rig  # noqa: E402
+from rigs import PLAYED_RATE, PulseRig, espeak, pulse_rig, write_wav  # noqa: E402
 
 from voicecoach.audio import from_int16, to_int16  # noqa: E402
 
 from voicecoach.plan import Plan, PlanRequest, make_plan  # noqa: E402
-from voicecoach.timeline import CueKind, Timeline  # noqa: E402
+from voicecoach.timeline import CueKind, MarkKind, Timeline  # noqa: E402
 
 RSS_GROWTH_TARGET = 5.0  # percent
 ONSET_TARGET_MS = 5.0
 SAMPLE_EVERY = 5.0  # s between RSS samples
 NEAR = int(0.1 * PLAYED_RATE)  # a count is looked for this close to where the plan puts it
-FAR = 60 * PLAYED_RATE  # ... and, failing that, this far on
+FAR = 60 * PLAYED_RATE  # the first count is looked for this far into the recording
+STALL = 2 * PLAYED_RATE  # a count found this much later, nothing having moved the plan
+RELOCATE = int(1.5 * PLAYED_RATE)  # reach around where the log's clock puts a count
 MATCH = 0.6  # normalised correlation that counts as "this clip starts here"
 STRONG = 0.8  # ... when searched for far from where it was expected
 
@@ -192,57 +194,123 @@ class Onsets:
 
     errors_ms: list[float] = field(default_factory=list)
     segments: list[list[float]] = field(default_factory=list)  # errors per segment
-    lost: int = 0
-    jumps: int = 0  # found far from the plan, no plan-moving command
+    disturbed: int = 0  # counts skipped or cut around plan-moving self-triggers
+    lost: int = 0  # counts not found where nothing moved the plan
     stalls: list[tuple[float, float]] = field(default_factory=list)  # (s, ms) steps > target
 
 
+@dataclass(frozen=True)
+class RepEnd:
+    """A logged rep_completed: where the rep ended on the plan clock, and when."""
+
+    sample: int  # recording sample of the wall-clock time it was logged
+    plan_time: float
+
+
+class _Finder:
+    """Walks the counted cues through the recording (see :func:`measure`)."""
+
+    def __init__(self, heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
+                 moves: list[int], rep_ends: list[RepEnd]):
+        self.heard, self.clips, self.moves, self.rep_ends = heard, clips, moves, rep_ends
+        self.counted = [c for c in timeline.cues if c.kind is CueKind.SPEECH and c.counted]
+
+    def find(self, index: int, around: int, reach: int) -> tuple[int, float]:
+        return near(self.heard, self.clips[self.counted[index].text], around, reach)
+
+    def start(self) -> tuple[int, int] | None:
+        """The first count, searched from the start of the recording."""
+        found = first_strong(self.heard, self.clips[self.counted[0].text], 0, FAR)
+        return (0, found) if found is not None else self.reanchor(0)
+
+    def reanchor(self, after: int) -> tuple[int, int] | None:
+        """(cue index, sample) of a count after recording sample ``after``.
+
+        A rep_completed logged later says where the plan is; the first count after
+        that rep's end is looked for within RELOCATE of where the log's clock puts it,
+        and accepted when the count after it follows on the plan's beat.
+        """
+        times = [c.time for c in self.counted]
+        for end in self.rep_ends:
+            if end.sample <= after:
+                continue
+            index = next((i for i, t in enumerate(times) if t > end.plan_time + 1e-6), None)
+            if index is None:
+                return None
+            guess = end.sample + int((times[index] - end.plan_time) * PLAYED_RATE)
+            found, score = self.find(index, guess, RELOCATE)
+            if score < MATCH or found <= after:
+                continue
+            if index + 1 < len(times):
+                step = int((times[index + 1] - times[index]) * PLAYED_RATE)
+                if self.find(index + 1, found + step, NEAR)[1] < MATCH:
+                    continue
+            return index, found
+        return None
+
+    def moved(self, low: int, high: int) -> int | None:
+        """The last plan-moving command between two recording samples, if any."""
+        inside = [m for m in self.moves if low <= m <= high]
+        return inside[-1] if inside else None
+
+
 def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
-            moves: list[int]) -> Onsets:
+            moves: list[int], rep_ends: list[RepEnd]) -> Onsets:
     """Find every counted cue; ``moves`` = recording samples of plan-moving commands.
 
     Each count is looked for near where the plan puts it after the previous one found
-    (so one stall is one jump, not a cascade), and its error is taken against its
-    segment's first count (so stalls add up, as they do for the listener).
+    (so a stall shows once, as a step), and its error is taken against its segment's
+    first count (so stalls add up, as they do for the listener). A count up to STALL
+    late with no plan-moving command before it is a (timing) error; after a plan-moving
+    command the counts are skipped until the log shows where the plan went on, and a
+    new segment starts there.
     """
-    counted = [c for c in timeline.cues if c.kind is CueKind.SPEECH and c.counted]
+    finder = _Finder(heard, timeline, clips, moves, rep_ends)
+    counted = finder.counted
     result = Onsets()
-    anchor: tuple[int, float] | None = None  # (found sample, plan time) of a segment start
-    previous = (0, 0.0)
-    for cue in counted:
-        clip = clips[cue.text]
-        if anchor is None:
-            found = first_strong(heard, clip, previous[0], previous[0] + FAR)
-            if found is None:
-                result.lost += 1
-                continue
-            anchor = previous = (found, cue.time)
-            result.segments.append([0.0])
-            result.errors_ms.append(0.0)
-            continue
-        guess = previous[0] + int(round((cue.time - previous[1]) * PLAYED_RATE))
-        found, score = near(heard, clip, guess)
-        if score < MATCH:
-            far = first_strong(heard, clip, previous[0] + NEAR, previous[0] + FAR)
-            if far is None:
-                result.lost += 1
-                continue
-            if any(previous[0] - NEAR <= m <= far for m in moves):
-                anchor = previous = (far, cue.time)
-                result.segments.append([0.0])
-                result.errors_ms.append(0.0)
-                continue
-            result.jumps += 1
-            found = far
-        expected = anchor[0] + (cue.time - anchor[1]) * PLAYED_RATE
-        error = (found - expected) / PLAYED_RATE * 1000.0
-        step = error - result.segments[-1][-1]
-        if abs(step) > ONSET_TARGET_MS:
-            result.stalls.append((found / PLAYED_RATE, step))
-        result.errors_ms.append(error)
-        result.segments[-1].append(error)
-        previous = (found, cue.time)
-    return result
+    start = finder.start()
+    if start is None:
+        result.lost = len(counted)
+        return result
+    index, found = start
+    result.lost += index
+    while True:
+        anchor = previous = (found, counted[index].time)
+        result.segments.append([0.0])
+        result.errors_ms.append(0.0)
+        index += 1
+        restart: tuple[int, int] | None = None
+        while index < len(counted):
+            cue = counted[index]
+            guess = previous[0] + int(round((cue.time - previous[1]) * PLAYED_RATE))
+            found, score = finder.find(index, guess, NEAR)
+            if score < MATCH:
+                late, late_score = finder.find(index, guess + STALL // 2, STALL // 2)
+                move = finder.moved(previous[0] - NEAR, guess + STALL)
+                if late_score < STRONG or move is not None:
+                    restart = finder.reanchor(move if move is not None else previous[0])
+                    break
+                found = late
+            expected = anchor[0] + (cue.time - anchor[1]) * PLAYED_RATE
+            error = (found - expected) / PLAYED_RATE * 1000.0
+            step = error - result.segments[-1][-1]
+            if abs(step) > ONSET_TARGET_MS:
+                result.stalls.append((found / PLAYED_RATE, step))
+            result.errors_ms.append(error)
+            result.segments[-1].append(error)
+            previous = (found, cue.time)
+            index += 1
+        if index >= len(counted):
+            return result
+        if restart is None:
+            result.lost += len(counted) - index
+            return result
+        skipped = restart[0] - index
+        if finder.moved(previous[0] - NEAR, restart[1]) is not None:
+            result.disturbed += skipped
+        else:
+            result.lost += skipped
+        index, found = restart
 
 
 # ---------------------------------------------------------------- the log
@@ -274,7 +342,66 @@ def voice_commands(db: Path) -> list[VoiceCommand]:
     return heard
 
 
+def rep_ends(db: Path, timeline: Timeline, started: float) -> list[RepEnd]:
+    """Every logged rep_completed, placed on the plan clock by its REP mark."""
+    ends = {(c.position.exercise, c.position.round, c.position.set, c.position.side,
+             c.position.rep): c.time + c.duration
+            for c in timeline.cues if c.kind is CueKind.MARK and c.mark is MarkKind.REP}
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT at, exercise, round, set_no, side, rep FROM events "
+                           "WHERE kind = 'rep_completed' ORDER BY id").fetchall()
+    return [RepEnd(int((at - started) * PLAYED_RATE), ends[tuple(key)])
+            for at, *key in rows if tuple(key) in ends]
+
+
 # ---------------------------------------------------------------- the run
+BABBLE = {"en": ("en-gb", "Sit on the floor with your upper back against the edge of the "
+                          "bench. Bend your knees and set your feet flat, close together. "
+                          "Roll the barbell over your legs to rest on your hips, with a pad "
+                          "between the bar and your hips. Squeeze your glutes, brace your "
+                          "core, and keep your lower back from arching."),
+          "ko": ("ko", "벤치 가장자리에 등을 기대고 바닥에 앉으세요. 무릎을 굽히고 발을 "
+                       "바닥에 붙이세요. 바벨을 엉덩이 위로 굴려 올리세요. 엉덩이에 힘을 "
+                       "주고 허리가 꺾이지 않게 하세요.")}
+"""``--mic babble``: what another voice keeps saying into the microphone (no command
+words), so the recogniser is busy without the coach's phrases that name commands."""
+
+
+class Babble:
+    """Loops a clip into the ``talk`` sink, whose monitor becomes the microphone."""
+
+    def __init__(self, rig: PulseRig, language: str):
+        voice, text = BABBLE[language]
+        rig.pactl("load-module", "module-null-sink", "sink_name=talk",
+                  "sink_properties=device.description=talk")
+        rig.pactl("set-default-source", "talk.monitor")
+        self.rig, self.path = rig, rig.root / "babble.wav"
+        write_wav(self.path, espeak(text, voice), PLAYED_RATE)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=120)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            process = subprocess.Popen(["paplay", "--device=talk", str(self.path)],
+                                       env=self.rig.env(), stdin=subprocess.DEVNULL)
+            while process.poll() is None:
+                if self._stop.wait(0.2):
+                    process.terminate()
+                    process.wait()
+                    return
+            self._stop.wait(0.5)
+
+
 def run_session(rig: PulseRig, args: argparse.Namespace, workout: Path, folder: Path,
                 seconds: float) -> tuple[np.ndarray, float, RssSampler, int]:
     """Run the CLI in the room; returns (recording, its start in Unix time, RSS, exit)."""
@@ -325,13 +452,21 @@ def collect(args: argparse.Namespace, folder: Path) -> None:
     """Run the session in the room and leave everything ``analyse`` reads in ``folder``."""
     with tempfile.TemporaryDirectory(prefix="vc-soak-") as name, pulse_rig() as rig:
         work = Path(name)
+        babble = Babble(rig, args.lang) if args.mic != "room" else None
+        if babble is not None and args.mic == "babble":
+            babble.start()
         workout, plan = build_workout(work, args.lang, args.minutes)
         counted = sum(c.kind is CueKind.SPEECH and c.counted for c in plan.timeline.cues)
         print(f"workout: {plan.timeline.duration / 60:.1f} min, {counted} counted cues, "
               f"engine {args.engine}, language {args.lang}"
-              f"{', keys only' if args.keys_only else ''}", flush=True)
-        heard, started, rss, code = run_session(rig, args, workout, work,
-                                                plan.timeline.duration)
+              f"{', keys only' if args.keys_only else ''}, microphone: {args.mic}",
+              flush=True)
+        try:
+            heard, started, rss, code = run_session(rig, args, workout, work,
+                                                    plan.timeline.duration)
+        finally:
+            if babble is not None:
+                babble.stop()
         folder.mkdir(parents=True, exist_ok=True)
         for part in ("log.sqlite3", "stderr.txt", "stdout.txt", "soak.toml"):
             if (work / part).exists():
@@ -363,14 +498,15 @@ def analyse(folder: Path, warmup: float) -> bool:
     growth = rss_report([tuple(s) for s in run["rss"]], warmup)
 
     moves = [int((c.at - started) * PLAYED_RATE) for c in commands if c.moves_plan]
-    found = measure(heard, plan.timeline, clips, moves)
+    found = measure(heard, plan.timeline, clips, moves,
+                    rep_ends(folder / "log.sqlite3", plan.timeline, started))
     errors = np.abs(np.array(found.errors_ms)) if found.errors_ms else np.array([math.nan])
     worst, median = float(np.max(errors)), float(np.median(errors))
     first = found.segments[0] if found.segments else [math.nan]
     stalls = [step for _, step in found.stalls]
     print(f"counts: {len(counted)} planned, {len(found.errors_ms)} measured, "
-          f"{found.lost} not found, {found.jumps} found far off the plan, "
-          f"{len(found.segments)} segment(s)")
+          f"{found.disturbed} skipped or cut by plan-moving self-triggers, {found.lost} "
+          f"not found otherwise; {len(found.segments)} segment(s)")
     print(f"onset error: worst {worst:.2f} ms (target <= {ONSET_TARGET_MS:g}), median "
           f"{median:.2f} ms; first segment ({len(first)} counts): worst "
           f"{max(abs(e) for e in first):.2f} ms, drift {first[-1] - first[0]:+.2f} ms")
@@ -396,6 +532,10 @@ def main() -> int:
     parser.add_argument("--lang", default="en", choices=sorted(WORDS))
     parser.add_argument("--warmup", type=float, default=60.0,
                         help="seconds after launch of the first memory figure")
+    parser.add_argument("--mic", choices=("room", "babble", "quiet"), default="room",
+                        help="room: the microphone hears the coach (default); babble: it "
+                             "hears another voice reading text without command words; "
+                             "quiet: it hears silence (recognition runs on nothing)")
     parser.add_argument("--keys-only", action="store_true",
                         help="control run: no recognition (the CLI's --keys-only)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
