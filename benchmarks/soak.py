@@ -56,6 +56,7 @@ NEAR = int(0.1 * PLAYED_RATE)  # a count is looked for this close to where the p
 FAR = 60 * PLAYED_RATE  # the first count is looked for this far into the recording
 STALL = 2 * PLAYED_RATE  # a count found this much later, nothing having moved the plan
 RELOCATE = int(1.5 * PLAYED_RATE)  # reach around where the log's clock puts a count
+VERIFY = PLAYED_RATE // 2  # the count after a re-anchored one (counts are 1 s apart)
 MATCH = 0.6  # normalised correlation that counts as "this clip starts here"
 STRONG = 0.8  # ... when searched for far from where it was expected
 
@@ -196,6 +197,7 @@ class Onsets:
     segments: list[list[float]] = field(default_factory=list)  # errors per segment
     disturbed: int = 0  # counts skipped or cut around plan-moving self-triggers
     lost: int = 0  # counts not found where nothing moved the plan
+    unheard: int = 0  # counts after the last place the plan could be followed to
     stalls: list[tuple[float, float]] = field(default_factory=list)  # (s, ms) steps > target
 
 
@@ -243,7 +245,7 @@ class _Finder:
                 continue
             if index + 1 < len(times):
                 step = int((times[index + 1] - times[index]) * PLAYED_RATE)
-                if self.find(index + 1, found + step, NEAR)[1] < MATCH:
+                if self.find(index + 1, found + step, VERIFY)[1] < MATCH:
                     continue
             return index, found
         return None
@@ -303,7 +305,7 @@ def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
         if index >= len(counted):
             return result
         if restart is None:
-            result.lost += len(counted) - index
+            result.unheard += len(counted) - index
             return result
         skipped = restart[0] - index
         if finder.moved(previous[0] - NEAR, restart[1]) is not None:
@@ -506,7 +508,8 @@ def analyse(folder: Path, warmup: float) -> bool:
     stalls = [step for _, step in found.stalls]
     print(f"counts: {len(counted)} planned, {len(found.errors_ms)} measured, "
           f"{found.disturbed} skipped or cut by plan-moving self-triggers, {found.lost} "
-          f"not found otherwise; {len(found.segments)} segment(s)")
+          f"not found otherwise, {found.unheard} never heard (session ended or could not "
+          f"be followed); {len(found.segments)} segment(s)")
     print(f"onset error: worst {worst:.2f} ms (target <= {ONSET_TARGET_MS:g}), median "
           f"{median:.2f} ms; first segment ({len(first)} counts): worst "
           f"{max(abs(e) for e in first):.2f} ms, drift {first[-1] - first[0]:+.2f} ms")
@@ -522,7 +525,7 @@ def analyse(folder: Path, warmup: float) -> bool:
     for c in commands:
         print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<16} -> {c.result}")
     return (growth < RSS_GROWTH_TARGET and worst <= ONSET_TARGET_MS and found.lost == 0
-            and run["exit"] == 0)
+            and found.unheard == 0 and found.disturbed == 0 and run["exit"] == 0)
 
 
 def main() -> int:
