@@ -1,27 +1,35 @@
 """Soak benchmark: an hour of ``voicecoach run`` in the simulated room.
 
 Runs the real CLI (``python -m voicecoach run``) with continuous recognition in the
-PulseAudio "room" rig of tests/rigs.py (paced in real time; the microphone is the
-room's monitor, so the recogniser hears the coach's own voice the whole time). The
-workout is generated: one rep-based exercise with a counted lowering, many sets with
-rests and no setup steps (so no gates), about ``--minutes`` long. Meanwhile:
+PulseAudio "room" rig of tests/rigs.py (paced in real time; with ``--mic room``, the
+default, the microphone is the room's monitor, so the recogniser hears the coach's own
+voice the whole time). The workout is generated: one rep-based exercise with a counted
+lowering, many sets with rests and no setup steps (so no gates), about ``--minutes``
+long. Meanwhile:
 
-* resident memory (``VmRSS`` of the CLI process) is sampled every few seconds; the
-  figure compares the sample after ``--warmup`` seconds with the last one. Target:
-  growth < 5 %.
+* resident memory (``VmRSS`` of the CLI process) is sampled every 5 s; the figure
+  compares the sample at ``--warmup`` seconds with the peak of the last minute.
+  Target: growth < 5 %.
 * ``parecord`` records the room for the whole session. Every counted cue of the
   compiled timeline (the same workout, voice and speech cache as the CLI uses, so the
   plan times match) is found in the recording by normalised cross-correlation with its
-  rendered clip, near where the plan puts it. As in benchmarks/tempo.py the error is
-  relative to the first count (output latency is constant, not a tempo error):
-  ``error_k = (onset_k - onset_0) - (planned_k - planned_0)``. Target: worst |error|
-  <= 5 ms. Drift = last error minus first.
-* every command the session heard by voice is a self-trigger (nobody else speaks in
-  the room); they are read from the session's training log. Commands that move the plan
-  (pause, resume, rest skipped, ...) legitimately shift later counts, so the count
-  after one starts a new measuring segment (reported); any other jump is an error.
+  rendered clip, near where the plan puts it after the previous count. As in
+  benchmarks/tempo.py the error is relative to the first count (output latency is
+  constant, not a tempo error): ``error_k = (onset_k - onset_0) - (planned_k -
+  planned_0)``. Target: worst |error| <= 5 ms. Drift = last error minus first.
+* every command the session heard by voice is a self-trigger (nobody else speaks);
+  they are read from the session's training log. Commands that move the plan (pause,
+  resume, done, ...) legitimately shift or skip later counts: the counts after one are
+  skipped until a logged rep_completed shows where the plan went on, and a new
+  measuring segment starts there. Any other late count is an error.
+
+``--mic babble`` / ``--mic quiet`` point the microphone at a second null sink instead
+(another voice reading text without command words, or silence), to tell the cost of
+recognising speech from the cost of self-triggers. ``--keys-only`` is the control.
 
     python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk] [--lang en|ko]
+                              [--mic room|babble|quiet] [--keys-only] [--keep DIR]
+    python benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep
 """
 
 from __future__ import annotations
