@@ -324,6 +324,12 @@ def measure(heard: np.ndarray, timeline: Timeline, clips: dict[str, np.ndarray],
 
 
 # ---------------------------------------------------------------- the log
+PLAN_MOVING = frozenset({"paused", "resumed", "set finished early", "finishing", "stopped",
+                         "rest skipped", "step confirmed", "step confirmed at its end"})
+"""Session results (``command_heard`` detail) after which later counts move or vanish;
+others ("ignored: ...", "repeated", "echo" rejections) leave the plan alone."""
+
+
 @dataclass(frozen=True)
 class VoiceCommand:
     at: float  # Unix time
@@ -333,7 +339,7 @@ class VoiceCommand:
 
     @property
     def moves_plan(self) -> bool:
-        return not (self.result.startswith("ignored") or self.result == "repeated")
+        return self.result in PLAN_MOVING
 
 
 def voice_commands(db: Path) -> list[VoiceCommand]:
