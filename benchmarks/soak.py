@@ -459,7 +459,9 @@ def rss_report(samples: list[tuple[float, int]], warmup: float) -> float:
         minute += 1
     # The last minute's peak: the very last sample may fall in the teardown.
     start = at(warmup)
-    end = max((s for s in samples if s[0] >= samples[-1][0] - 60), key=lambda s: s[1])
+    tail = samples[-1][0] - 60
+    end = max((s for s in samples if s[0] >= max(tail, warmup)), key=lambda s: s[1],
+              default=samples[-1])
     if start is None:
         print(f"RSS: the session ended before the {warmup:g} s warm-up; last "
               f"{end[1] / 1024:.1f} MB at {end[0]:.0f} s")
