@@ -7,7 +7,9 @@ For every language: synthetic utterances (benchmarks/commandset.py) run through 
 available recogniser, decoding whole files as `voicecoach listen --file` does. Prints
 per condition: % of commands heard as the right command, % of non-commands heard as
 nothing. For Vosk it also prints the commands-only grammar (no filler, no [unk]) to show
-what the garbage words buy. Latency: commands fed live in 30 ms chunks; the stream
+what the garbage words buy. Then the confusion table (per expected command: what was
+heard, "-" for nothing) and the split between the voices settings were tuned on
+(commandset.TUNING_VOICES) and held-out voices. Latency: commands fed live in 30 ms chunks; the stream
 position when CommandHeard is emitted minus where the spoken command ended, and the
 wall time spent per chunk.
 """
@@ -18,7 +20,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commandset import Case, cases  # noqa: E402
+from commandset import TUNING_VOICES, Case, cases  # noqa: E402
 
 from voicecoach.commands import load_vocabulary  # noqa: E402
 from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
@@ -63,15 +65,18 @@ def judge(case: Case, heard: list[str]) -> bool:
 def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbose: bool
              ) -> None:
     per: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
     failures = []
     started = time.perf_counter()
     for case in items:
         signal, _, _ = case.audio()
         heard = [h.command for h in recognize_samples(recognizer, signal)]
         ok = judge(case, heard)
-        for condition in (case.condition, "ALL"):
+        split = "tuned voices" if case.voice in TUNING_VOICES[case.language] else "held-out"
+        for condition in (case.condition, "ALL", split):
             per[condition]["cmd" if case.expected else "non"].append(ok)
         per["ALL"][case.kind].append(ok)
+        confusion[case.expected or "(none)"]["+".join(heard) or "-"] += 1
         if not ok:
             failures.append(f"{case.condition}/{case.voice}: {case.text!r} -> {heard}")
     print(f"\n[{items[0].language}] {name}  ({len(items)} utterances, "
@@ -79,12 +84,18 @@ def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbos
     print(f"  {'condition':<12} {'commands->right':>16} {'non-commands->none':>19}")
 
     def pct(results: list[bool]) -> str:
+        if not results:
+            return "-"
         return f"{100 * sum(results) / len(results):5.1f}% ({sum(results)}/{len(results)})"
 
     for condition, groups in per.items():
         print(f"  {condition:<12} {pct(groups['cmd']):>16} {pct(groups['non']):>19}")
     print("  by kind: " + ", ".join(f"{kind} {pct(per['ALL'][kind])}"
                                     for kind in ("command", "phrase", "non-command")))
+    print("  confusion (expected: heard x count):")
+    for expected, outcomes in confusion.items():
+        print(f"    {expected:<8} " + ", ".join(f"{heard} x{count}"
+                                                for heard, count in outcomes.most_common()))
     if verbose and failures:
         print("  failures:\n    " + "\n    ".join(failures))
 

@@ -41,6 +41,8 @@ VOICES: dict[str, list[str]] = {
     "en": ["en-us", "en+f2", "en-us+m3", "en-gb+m7", "en+f4"],
     "ko": ["ko", "ko+f2", "ko+m3", "ko+m7", "ko+f4"],
 }
+TUNING_VOICES: dict[str, list[str]] = {lang: voices[:3] for lang, voices in VOICES.items()}
+"""Voices recogniser settings were tuned on (the --quick set); the others are held out."""
 CONDITIONS: dict[str, tuple[float, str | None, float]] = {
     # name: (tempo, background, SNR dB)
     "clean": (1.0, None, 0.0),
