@@ -1,7 +1,8 @@
 """The coach must not obey itself: in the PulseAudio room rig the microphone hears the
 coach's own voice (the coach plays into the room, the room is the microphone), and a
 whole session, whose phrases name commands ("say next when you are ready"), must go by
-without a single command heard.
+without a single command obeyed (commands the recognisers report in the coach's voice
+are logged with result "echo", see voicecoach.echo).
 
 Real time, so the workout is short: the hip thrust's own phrases and cues, one side,
 three reps, no gates (nothing would release them without a user).
@@ -35,11 +36,12 @@ def short_hip_thrust(language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(reason="known weakness: both recognisers still report commands in the "
-                   "coach's own synthetic voice (Vosk ko: 다시/멈춰 at confidence 1.0; "
-                   "PocketSphinx: done/repeat/stop) although they are told what is "
-                   "playing; rejection needs more than the word-subset and threshold "
-                   "rules (e.g. echo cancellation against the known output)", strict=False)
+@pytest.mark.xfail(reason="known weakness: the echo check (voicecoach.echo) rejects most "
+                   "commands the recognisers report in the coach's voice (residual -25 to "
+                   "-45 dB), but through ALSA's pulse plugin output underruns splice the "
+                   "room's audio (and shift the DAC clock by seconds), and about 1 in 6 "
+                   "is left at -7 to -10 dB, too close to a user at -6 dB under the "
+                   "coach to reject", strict=False)
 @pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk")])
 def test_coach_voice_in_the_room_triggers_no_command(pulse: PulseRig, tmp_path: Path,
                                                       language: str, engine: str) -> None:
@@ -61,6 +63,7 @@ def test_coach_voice_in_the_room_triggers_no_command(pulse: PulseRig, tmp_path: 
     with TrainingLog(db, readonly=True) as log:
         (summary,) = log.sessions()
         events = log.events(summary.id)
+    # Commands the recognisers heard in the coach's voice are logged, rejected as echo.
     heard = [e.detail for e in events if e.kind.value == "command_heard"]
-    assert heard == []
+    assert [h for h in heard if h["result"] != "echo"] == [], heard
     assert summary.total_reps == 3

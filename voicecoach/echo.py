@@ -115,6 +115,17 @@ class AudioRing:
             lo = end
         return out
 
+    def recent(self, rate: int | None = None) -> np.ndarray:
+        """Everything the ring holds, oldest first, resampled to ``rate`` if given."""
+        count = min(self._written, self._buffer.size)
+        raw = self.read_samples(self._written - count, count)
+        rate = rate or self.rate
+        if rate == self.rate:
+            return raw
+        n = int(count * rate / self.rate)
+        positions = np.arange(n) * (self.rate / rate)
+        return np.interp(positions, np.arange(raw.size), raw).astype(np.float32)
+
     def read(self, start: float, end: float, rate: int | None = None) -> np.ndarray:
         """The audio of stream times [start, end], resampled to ``rate`` if given."""
         first = self.sample_at(start)
@@ -204,7 +215,7 @@ class EchoVerdict:
 
     echo: bool
     residual_db: float
-    lag: float  # seconds later than the clocks said (negative: earlier)
+    lag: float  # seconds from the stream time it was played to the mic hearing it
 
 
 class EchoGuard:
@@ -221,15 +232,29 @@ class EchoGuard:
         self.played, self.mic, self.threshold_db = played, mic, threshold_db
 
     def check(self, start: float, end: float, input_offset: int = 0) -> EchoVerdict:
-        """Judge a command heard at recogniser times [start, end]."""
+        """Judge a command heard at recogniser times [start, end].
+
+        First where the clocks say the echo is; if that does not explain the mic, in
+        everything the ring still holds: stream times can jump (through ALSA's pulse
+        plugin the DAC time ran seconds ahead of the sound after underruns), while a
+        wrong match of the same words played at another moment explains the mic
+        just as well, and a user's voice is in neither.
+        """
         rate = self.mic.rate
-        first = int(round((start - MARGIN_SECONDS) * rate)) + input_offset
+        first = max(int(round((start - MARGIN_SECONDS) * rate)) + input_offset, 0)
         last = int(round((end + MARGIN_SECONDS) * rate)) + input_offset
-        mic = self.mic.read_samples(max(first, 0), last - max(first, 0))
-        t0 = self.mic.time_at(max(first, 0))
+        mic = self.mic.read_samples(first, last - first)
+        t0 = self.mic.time_at(first)
         t1 = t0 + mic.size / rate
         # The echo of what was heard at t reaches the mic at t + delay: look back.
         reference = self.played.read(t0 - MAX_LAG_SECONDS, t1 + LEAD_SECONDS, rate)
         db, lag = echo_residual_db(mic, reference)
-        return EchoVerdict(db < self.threshold_db, round(db, 1),
-                           round(MAX_LAG_SECONDS - lag / rate, 3))
+        lag_seconds = MAX_LAG_SECONDS - lag / rate
+        if db >= self.threshold_db:
+            everything = self.played.recent(rate)
+            wide_db, wide_lag = echo_residual_db(mic, everything)
+            if wide_db < db:
+                played_at = self.played.time_at(self.played.written - (everything.size - wide_lag)
+                                                * self.played.rate / rate)
+                db, lag_seconds = wide_db, t0 - played_at
+        return EchoVerdict(db < self.threshold_db, round(db, 1), round(lag_seconds, 3))

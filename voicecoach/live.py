@@ -19,7 +19,10 @@ sample inside the audio block, so counts land where the Timeline says with no dr
 
 Threads: commands are put on a queue and applied at the start of the next audio
 callback; the callback never blocks and reports :class:`PlayerEvent` s on
-:attr:`LivePlayer.events` for a non-audio thread to consume.
+:attr:`LivePlayer.events` for a non-audio thread to consume. Each block played is also
+copied into :attr:`LivePlayer.played` (a ring, with the stream time it is heard at), so
+the microphone side can tell the coach's own voice from the user's
+(:mod:`voicecoach.echo`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import sounddevice as sd
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.devices import Device, resolve_device
+from voicecoach.echo import AudioRing
 from voicecoach.errors import DeviceError
 from voicecoach.render import EarconLoader, clip_for
 from voicecoach.timeline import CueKind, MarkKind, Position, Timeline
@@ -48,6 +52,8 @@ PREROLL_SECONDS = 0.5
 fills the buffer (latency + one block, 0.25 s at 0.2 s latency), then gets no callback
 for about a second while PulseAudio underruns: whatever was in that first buffer is
 followed by a gap, so the preroll must be longer than the first buffer."""
+PLAYED_SECONDS = 20.0
+"""How much of what was played :attr:`LivePlayer.played` keeps (for the echo check)."""
 
 
 class EventKind(StrEnum):
@@ -166,6 +172,8 @@ class LivePlayer:
         self._dac0 = 0.0
         self._dac_end = 0.0  # when the last sample written so far will be heard
         self.underflows = 0  # output underflows reported by PortAudio
+        # What was played, on the stream clock of when it is heard (echo check).
+        self.played = AudioRing(self.rate, PLAYED_SECONDS)
 
         self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.events: queue.SimpleQueue[PlayerEvent] = queue.SimpleQueue()
@@ -333,6 +341,7 @@ class LivePlayer:
             self._finished.set()
         np.clip(mix, -1.0, 1.0, out=mix)
         outdata[:] = mix[:, np.newaxis]
+        self.played.write(mix, self._dac0)
         self._stream_pos += frames
         self._dac_end = self._dac0 + frames / self.rate
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.display import LiveView, ViewState
+from voicecoach.echo import AudioRing, EchoGuard
 from voicecoach.history import EventKind
 from voicecoach.keyboard import HELP as KEYS_HELP
 from voicecoach.keyboard import TOGGLE_PAUSE
@@ -62,6 +63,8 @@ REMINDER_SECONDS = 45.0
 """Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
 VIEW_INTERVAL = 0.1
 LOOP_TICK = 0.01
+MIC_RING_SECONDS = 10.0
+"""Microphone audio kept for the echo check (commands are reported within seconds)."""
 
 
 class Outcome(StrEnum):
@@ -79,6 +82,8 @@ class Heard:
     text: str = ""  # what was recognised (voice) or the key's meaning
     source: str = "voice"  # "voice" or "keys"
     confidence: float | None = None
+    rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is
+    echo_db: float | None = None  # residual after removing the playback (voicecoach.echo)
 
 
 class Recognizer(Protocol):
@@ -149,16 +154,29 @@ class Listener:
     The input stream is read with blocking reads in the worker (never in a callback),
     so recognition keeps pace with what it is given and nothing piles up. ``on_lost``
     is called once if the microphone goes away mid-session.
+
+    With ``played`` (the player's :attr:`~voicecoach.live.LivePlayer.played` ring) and
+    ``clock`` (its stream clock), the last seconds of microphone audio are kept on the
+    same clock and every command is checked against what was played: one explained
+    by the coach's own playback comes with ``rejected="echo"``.
     """
 
     def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
                  on_lost: Callable[[], None], *, device: str | int | None = None,
-                 playback: PlaybackTracker | None = None):
+                 playback: PlaybackTracker | None = None,
+                 played: AudioRing | None = None, clock: Callable[[], float] | None = None):
         import sounddevice as sd
 
         self.recognizer = recognizer
         self.on_heard, self.on_lost = on_heard, on_lost
         self.playback = playback
+        self.clock = clock
+        self.mic = AudioRing(MIC_RATE, MIC_RING_SECONDS)
+        self.echo = EchoGuard(played, self.mic) if played is not None and clock else None
+        # Commands wait here for their echo check, which runs in its own thread so the
+        # microphone keeps its pace (a wide check takes tens of milliseconds).
+        self._to_judge: queue.SimpleQueue[tuple[Any, int] | None] = queue.SimpleQueue()
+        self._judge_thread: threading.Thread | None = None
         self.level_db: float = -120.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -169,11 +187,18 @@ class Listener:
         self._stream.start()
         self._thread = threading.Thread(target=self._run, name="voicecoach-mic", daemon=True)
         self._thread.start()
+        if self.echo is not None:
+            self._judge_thread = threading.Thread(target=self._judge, name="voicecoach-echo",
+                                                  daemon=True)
+            self._judge_thread.start()
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
+        if self._judge_thread is not None:
+            self._to_judge.put(None)
+            self._judge_thread.join(timeout=2)
         try:
             self._stream.close(ignore_errors=True)
         except Exception:  # noqa: BLE001 - the device may already be gone
@@ -186,6 +211,8 @@ class Listener:
         set_playback = getattr(self.recognizer, "set_playback", None)
         origin = self.playback.now() if self.playback is not None else 0.0
         read = 0  # samples read: the microphone's audio clock
+        # Recogniser time t is mic ring sample t * MIC_RATE + offset.
+        offset = -int(round(float(getattr(self.recognizer, "position", 0.0)) * MIC_RATE))
         while not self._stop.is_set():
             try:
                 data, _overflowed = self._stream.read(block)
@@ -198,15 +225,42 @@ class Listener:
             rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0
             self.level_db = 20 * math.log10(max(rms, 1e-6))
             read += samples.size
+            if self.clock is not None:
+                # The block's last sample was captured before what is still buffered.
+                behind = self._stream.read_available / MIC_RATE
+                self.mic.write(samples, self.clock() - behind - samples.size / MIC_RATE)
             if set_playback is not None and self.playback is not None:
                 end = origin + read / MIC_RATE
                 texts = self.playback.playing(end - samples.size / MIC_RATE, end)
                 set_playback(bool(texts), texts)
             for result in self.recognizer.accept(samples):
-                self.on_heard(Heard(command=str(getattr(result, "command")),
-                                    text=str(getattr(result, "text", "")),
-                                    source="voice",
-                                    confidence=getattr(result, "confidence", None)))
+                if self.echo is not None:
+                    self._to_judge.put((result, offset))
+                else:
+                    self.on_heard(self._judged(result, offset))
+
+    def _judge(self) -> None:
+        """Echo-check worker: commands in, :class:`Heard` out, in the order heard."""
+        while (item := self._to_judge.get()) is not None:
+            self.on_heard(self._judged(*item))
+
+    def _judged(self, result: Any, offset: int) -> Heard:
+        """The recogniser's command as a :class:`Heard`, echo-checked when possible."""
+        rejected, echo_db = "", None
+        if self.echo is not None and hasattr(result, "start"):
+            try:
+                verdict = self.echo.check(float(result.start), float(result.end), offset)
+            except Exception as error:  # noqa: BLE001 - fail open: obey the command
+                log.warning("echo check failed: %s", error)
+            else:
+                echo_db = verdict.residual_db
+                rejected = "echo" if verdict.echo else ""
+                log.info("echo check %s: %.1f dB at lag %.3f s", result.command,
+                         verdict.residual_db, verdict.lag)
+        return Heard(command=str(getattr(result, "command")),
+                     text=str(getattr(result, "text", "")), source="voice",
+                     confidence=getattr(result, "confidence", None),
+                     rejected=rejected, echo_db=echo_db)
 
 
 # ------------------------------------------------------------------ the loop
@@ -414,6 +468,11 @@ class CoachSession:
 
     # -------------------------------------------------------- commands
     def _handle(self, heard: Heard) -> None:
+        if heard.rejected:
+            self.record(EventKind.COMMAND_HEARD, command=heard.command, text=heard.text,
+                        source=heard.source, confidence=heard.confidence,
+                        echo_db=heard.echo_db, result=heard.rejected)
+            return
         command = heard.command
         if command == TOGGLE_PAUSE:
             command = "resume" if self._paused else "pause"
@@ -423,8 +482,10 @@ class CoachSession:
         handler = getattr(self, f"_cmd_{command}", None)
         result = handler(heard) if handler else "unknown"
         self.handled.append((command, result))
+        detail: dict[str, Any] = {} if heard.echo_db is None else {"echo_db": heard.echo_db}
         self.record(EventKind.COMMAND_HEARD, command=command, text=heard.text,
-                    source=heard.source, confidence=heard.confidence, result=result)
+                    source=heard.source, confidence=heard.confidence, result=result,
+                    **detail)
 
     def _cmd_next(self, heard: Heard) -> str:
         if self._paused:

@@ -220,7 +220,8 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any, playba
         device = resolve_device(args.input, "input").index
         listener = Listener(box["recognizer"], session.heard,
                             lambda: session.notice("mic_lost"), device=device,
-                            playback=playback)
+                            playback=playback, played=player.played,
+                            clock=lambda: player.time)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
         print(f"voicecoach: no microphone ({error}); using the keyboard", file=sys.stderr)
