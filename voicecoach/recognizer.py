@@ -319,6 +319,9 @@ class PocketSphinxRecognizer(CommandRecognizer):
             config["dict"] = str(dictionary)
         config["lm"] = None
         config["dither"] = True  # digital silence otherwise skews the cepstral mean
+        # The lattice best-path pass costs seconds on a long utterance and holds the GIL,
+        # starving the live player's audio callback; a command grammar gains nothing from it.
+        config["bestpath"] = False
         self.decoder = pocketsphinx.Decoder(config)
         missing = [w for w in vocabulary.words() if self.decoder.lookup_word(w) is None]
         if missing:
