@@ -31,6 +31,10 @@ SAMPLE_RATE = 16000
 ENGINES = ("auto", "vosk", "pocketsphinx")
 
 
+REPEAT_SECONDS = 1.0
+"""The same command heard again within this many seconds is one command said twice."""
+
+
 @dataclass(frozen=True)
 class CommandHeard:
     """One command heard: canonical name, the words said, where in the stream, how sure."""
@@ -182,7 +186,12 @@ class CommandRecognizer(ABC):
     # -- shared decision logic ------------------------------------------------------
     def _commands(self, words: list[Word], final: bool) -> list[CommandHeard]:
         events = []
+        previous = ("", -1)
         for name, first, last in self.vocabulary.find([w.text for w in words]):
+            repeated = previous == (name, first)  # "stop stop" in one breath is one stop
+            previous = (name, last)
+            if repeated:
+                continue
             said = words[first:last]
             heard = CommandHeard(command=name, text=" ".join(w.text for w in said),
                                  start=round(said[0].start, 3), end=round(said[-1].end, 3),
@@ -211,9 +220,9 @@ class CommandRecognizer(ABC):
 
     def _accepted(self, heard: CommandHeard) -> bool:
         for earlier in self._emitted[-8:]:
-            if earlier.command == heard.command and heard.start < earlier.end - 0.05 \
+            if earlier.command == heard.command and heard.start < earlier.end + REPEAT_SECONDS \
                     and heard.end > earlier.start + 0.05:
-                return False  # the same utterance, already reported from a partial
+                return False  # the same utterance (reported from a partial), or said twice
         threshold = self.tuning.threshold
         for playing in self._playback:
             if playing.start < heard.end and (playing.end is None or playing.end > heard.start):
@@ -319,6 +328,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
             config["dict"] = str(dictionary)
         config["lm"] = None
         config["dither"] = True  # digital silence otherwise skews the cepstral mean
+        config["seed"] = 1  # dither from a fixed seed: the same audio decodes the same way
         # The lattice best-path pass costs seconds on a long utterance and holds the GIL,
         # starving the live player's audio callback; a command grammar gains nothing from it.
         config["bestpath"] = False
