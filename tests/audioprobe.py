@@ -15,13 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE, from_int16, seconds_to_samples
-
-
-@dataclass(frozen=True)
-class ProbedChapter:
-    title: str
-    start: float
-    end: float
+from voicecoach.timeline import Chapter
 
 
 @dataclass(frozen=True)
@@ -30,7 +24,7 @@ class Probe:
 
     duration: float
     tags: dict[str, str]
-    chapters: list[ProbedChapter]
+    chapters: list[Chapter]
     codec: str
     sample_rate: int
     channels: int
@@ -47,7 +41,7 @@ def probe(path: Path) -> Probe:
     tags: dict[str, str] = {}
     for source in (audio.get("tags", {}), data["format"].get("tags", {})):
         tags.update({key.lower(): value for key, value in source.items()})
-    chapters = [ProbedChapter(c.get("tags", {}).get("title", ""), float(c["start_time"]),
+    chapters = [Chapter(c.get("tags", {}).get("title", ""), float(c["start_time"]),
                               float(c["end_time"])) for c in data.get("chapters", [])]
     return Probe(float(data["format"]["duration"]), tags, chapters, audio["codec_name"],
                  int(audio["sample_rate"]), int(audio["channels"]))
