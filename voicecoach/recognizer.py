@@ -14,7 +14,6 @@ partials) instead of waiting for the engine's end-of-utterance silence.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -232,234 +231,9 @@ class CommandRecognizer(ABC):
         return heard.confidence >= threshold
 
 
-class VoskRecognizer(CommandRecognizer):
-    """Vosk (Kaldi) decoding with a grammar of command phrases + filler + ``[unk]``."""
+VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
+SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
 
-    engine = "vosk"
-
-    def __init__(self, vocabulary: CommandVocabulary, model_path: Path,
-                 tuning: Tuning | None = None, live: bool = True, unk: bool = True,
-                 filler: bool = True, model: object | None = None) -> None:
-        super().__init__(vocabulary, tuning, live)
-        import vosk
-
-        from voicecoach.models import quiet_vosk
-
-        quiet_vosk()
-        if model is None:
-            from voicecoach.models import low_latency_model
-
-            model = load_vosk_model(low_latency_model(model_path) if live else model_path)
-        self.model = model
-        grammar = vocabulary.phrases() + (list(vocabulary.filler) if filler else [])
-        if unk:
-            grammar.append("[unk]")
-        self.grammar = json.dumps(grammar, ensure_ascii=False)
-        self._vosk = vosk
-        self._recognizer = self._new_recognizer()
-        self._offset = 0.0
-
-    def _new_recognizer(self) -> object:
-        recognizer = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, self.grammar)
-        recognizer.SetWords(True)
-        recognizer.SetPartialWords(True)
-        return recognizer
-
-    def _words(self, items: list[dict]) -> list[Word]:
-        return [Word(item["word"], self._offset + float(item["start"]),
-                     self._offset + float(item["end"]), float(item.get("conf", 1.0)))
-                for item in items if item.get("word") not in (None, "[unk]")]
-
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        if self._recognizer.AcceptWaveform(pcm):
-            return self._words(json.loads(self._recognizer.Result()).get("result", [])), []
-        if not self.live:
-            return [], []
-        partial = json.loads(self._recognizer.PartialResult()).get("partial_result", [])
-        return [], self._words(partial)
-
-    def _finish(self) -> list[Word]:
-        words = self._words(json.loads(self._recognizer.FinalResult()).get("result", []))
-        return words
-
-    def _restart(self) -> None:
-        self._recognizer = self._new_recognizer()
-
-
-_VOSK_MODELS: dict[Path, object] = {}
-
-
-def load_vosk_model(path: Path) -> object:
-    """A loaded ``vosk.Model`` (cached per folder: loading takes seconds)."""
-    import vosk
-
-    from voicecoach.models import quiet_vosk
-
-    key = Path(path).resolve()
-    if key not in _VOSK_MODELS:
-        quiet_vosk()
-        try:
-            _VOSK_MODELS[key] = vosk.Model(str(key))
-        except Exception as error:  # vosk raises a bare Exception on a bad folder
-            raise InputError(f"{path}: Vosk could not load this model ({error})") from None
-    return _VOSK_MODELS[key]
-
-
-class PocketSphinxRecognizer(CommandRecognizer):
-    """PocketSphinx 5 JSGF decoding: a loop over command phrases and filler words.
-
-    Speech/silence segmentation uses PocketSphinx's own Endpointer, so the decoder sees
-    one utterance per stretch of speech.
-    """
-
-    engine = "pocketsphinx"
-
-    def __init__(self, vocabulary: CommandVocabulary, tuning: Tuning | None = None,
-                 live: bool = True, hmm: Path | None = None, dictionary: Path | None = None
-                 ) -> None:
-        super().__init__(vocabulary, tuning, live)
-        import pocketsphinx
-
-        self._ps = pocketsphinx
-        config = pocketsphinx.Config(loglevel="FATAL")
-        if hmm is not None:
-            config["hmm"] = str(hmm)
-        if dictionary is not None:
-            config["dict"] = str(dictionary)
-        config["lm"] = None
-        config["dither"] = True  # digital silence otherwise skews the cepstral mean
-        config["seed"] = 1  # dither from a fixed seed: the same audio decodes the same way
-        # The lattice best-path pass costs seconds on a long utterance and holds the GIL,
-        # starving the live player's audio callback; a command grammar gains nothing from it.
-        config["bestpath"] = False
-        self.decoder = pocketsphinx.Decoder(config)
-        missing = [w for w in vocabulary.words() if self.decoder.lookup_word(w) is None]
-        if missing:
-            raise InputError(f"{vocabulary.source}: word(s) {', '.join(missing)} are not in "
-                             "the PocketSphinx dictionary; use other aliases")
-        filler = [w for phrase in vocabulary.filler for w in words_of(phrase)
-                  if self.decoder.lookup_word(w) is not None]
-        for word, phone in NOISE_WORDS.items():
-            self.decoder.add_word(word, phone, False)
-        self.decoder.add_jsgf_string("commands", jsgf_grammar(vocabulary.phrases(), filler,
-                                                              list(NOISE_WORDS)))
-        self.decoder.activate_search("commands")
-        self._endpointer = pocketsphinx.Endpointer(window=0.3, ratio=0.6)
-        self._frame_bytes = self._endpointer.frame_bytes
-        self._pending = b""
-        self._in_utterance = False
-        self._utt_start = 0.0
-        self._consumed = 0
-        self._frame_rate = float(self.decoder.config["frate"])
-        self._initial_cmn = self.decoder.get_cmn()
-
-    def _words(self) -> list[Word]:
-        words = []
-        for seg in self.decoder.seg() or []:
-            text = seg.word.split("(")[0]
-            if text.startswith("<") or text.startswith("[") or text in NOISE_WORDS:
-                continue
-            try:
-                confidence = float(self.decoder.logmath.exp(seg.prob))
-            except Exception:  # noqa: BLE001 - older bindings: no posterior available
-                confidence = 1.0
-            words.append(Word(text, self._utt_start + seg.start_frame / self._frame_rate,
-                              self._utt_start + (seg.end_frame + 1) / self._frame_rate,
-                              min(1.0, confidence)))
-        return words
-
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        self._pending += pcm
-        final: list[Word] = []
-        partial: list[Word] = []
-        while len(self._pending) >= self._frame_bytes:
-            frame, self._pending = (self._pending[:self._frame_bytes],
-                                    self._pending[self._frame_bytes:])
-            self._consumed += len(frame) // 2
-            speech = self._endpointer.process(frame)
-            final += self._step(speech)
-        if self._in_utterance and self.live:
-            partial = self._words()
-        return final, partial
-
-    def _step(self, speech: bytes | None) -> list[Word]:
-        """Advance the decoder by one endpointer frame; final words when speech ended."""
-        if not speech:
-            return []
-        if not self._in_utterance:
-            self._utt_start = self._endpointer.speech_start
-            self.decoder.start_utt()
-            self._in_utterance = True
-        self.decoder.process_raw(speech, False, False)
-        if not self._endpointer.in_speech:
-            return self._end_utterance()
-        return []
-
-    def _end_utterance(self) -> list[Word]:
-        self.decoder.end_utt()
-        self._in_utterance = False
-        return self._words()
-
-    def _finish(self) -> list[Word]:
-        tail = self._endpointer.end_stream(self._pending) if self._pending else None
-        self._pending = b""
-        words: list[Word] = []
-        if tail:  # None, or b"" when the stream ended exactly on a frame
-            if not self._in_utterance:
-                self._utt_start = self._endpointer.speech_start
-                self.decoder.start_utt()
-                self._in_utterance = True
-            self.decoder.process_raw(tail, False, False)
-        if self._in_utterance:
-            words = self._end_utterance()
-        self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
-        return words
-
-    def calibrate(self, samples: np.ndarray) -> None:
-        """Batch cepstral mean normalisation: decode the recording twice, discarding the
-        results, so the running cepstral mean is the mean of this recording's speech (the
-        model's default mean fits synthetic and far-field speech poorly, and a mean left
-        over from an earlier recording would make results depend on file order)."""
-        self.decoder.set_cmn(self._initial_cmn)
-        step = SAMPLE_RATE // 2
-        live, self.live = self.live, False
-        try:
-            for _ in range(2):
-                self._restart()
-                self._rng = np.random.default_rng(0)
-                for start in range(0, len(samples), step):
-                    self._feed(self._dither(to_pcm16(samples[start:start + step])).tobytes())
-                self._finish()
-        finally:
-            self.live = live
-            self._restart()
-            self._rng = np.random.default_rng(0)
-
-    def _restart(self) -> None:
-        if self._in_utterance:
-            self.decoder.end_utt()
-            self._in_utterance = False
-
-        self._pending = b""
-        self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
-
-
-NOISE_WORDS = {"noise_": "+NSN+", "speech_": "+SPN+", "silence_": "SIL"}
-"""Grammar words made of the acoustic model's noise units. Every stretch the endpointer
-passes on must decode to at least one grammar word: without these, background music or
-noise alone became a command ("done" on a music bed); measured: music 12 dB commands
-45 -> 60 %, non-commands 50 -> 70 %."""
-
-
-def jsgf_grammar(phrases: Sequence[str], filler: Sequence[str],
-                 noise: Sequence[str] = ()) -> str:
-    """A JSGF grammar: any sequence of command phrases, filler and noise words.
-
-    (PocketSphinx 5 ignores JSGF alternative weights, so commands can't be favoured here.)
-    """
-    commands = list(dict.fromkeys(" ".join(words_of(p)) for p in phrases))
-    body = " | ".join(commands + sorted(set(filler) - set(commands)) + list(noise))
-    return f"#JSGF V1.0;\ngrammar commands;\npublic <any> = ( {body} )+ ;\n"
 
 
 def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
@@ -483,16 +257,16 @@ def create_recognizer(language: str, engine: str = "auto", model: Path | None = 
         else:
             raise MissingDependencyError(install_hint(language))
     if engine == "vosk":
+        from voicecoach.vosk_recognizer import VoskRecognizer
+
         path = find_vosk_model(language, model, download=True)
         return VoskRecognizer(vocabulary, path, tuning=tuning or VOSK_TUNING, live=live)
     if language != "en":
         raise InputError(f"--engine pocketsphinx: only English is available offline, "
                          f"not {language!r}; use --engine vosk")
+    from voicecoach.sphinx_recognizer import PocketSphinxRecognizer
+
     return PocketSphinxRecognizer(vocabulary, tuning=tuning or SPHINX_TUNING, live=live)
-
-
-VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
-SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
 
 
 def recognize_samples(recognizer: CommandRecognizer, samples: np.ndarray,
