@@ -33,10 +33,9 @@ from commandset import TUNING_VOICES, Case, cases  # noqa: E402
 
 from voicecoach.commands import load_vocabulary  # noqa: E402
 from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
-from voicecoach.recognizer import (SPHINX_TUNING, VOSK_TUNING, CommandRecognizer,  # noqa: E402
-                                   recognize_samples)
-from voicecoach.sphinx_recognizer import PocketSphinxRecognizer  # noqa: E402
-from voicecoach.vosk_recognizer import VoskRecognizer  # noqa: E402
+from voicecoach.recognizer import CommandRecognizer, recognize_samples  # noqa: E402
+from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer  # noqa: E402
+from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer  # noqa: E402
 
 CHUNK = 0.03
 MIC_FLOOR = 0.003

@@ -231,8 +231,6 @@ class CommandRecognizer(ABC):
         return heard.confidence >= threshold
 
 
-VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
-SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
 
 
 
@@ -257,14 +255,14 @@ def create_recognizer(language: str, engine: str = "auto", model: Path | None = 
         else:
             raise MissingDependencyError(install_hint(language))
     if engine == "vosk":
-        from voicecoach.vosk_recognizer import VoskRecognizer
+        from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer
 
         path = find_vosk_model(language, model, download=True)
         return VoskRecognizer(vocabulary, path, tuning=tuning or VOSK_TUNING, live=live)
     if language != "en":
         raise InputError(f"--engine pocketsphinx: only English is available offline, "
                          f"not {language!r}; use --engine vosk")
-    from voicecoach.sphinx_recognizer import PocketSphinxRecognizer
+    from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(vocabulary, tuning=tuning or SPHINX_TUNING, live=live)
 

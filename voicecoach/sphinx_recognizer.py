@@ -11,6 +11,9 @@ from voicecoach.commands import CommandVocabulary, words_of
 from voicecoach.errors import InputError
 from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word, to_pcm16
 
+SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
+
+
 class PocketSphinxRecognizer(CommandRecognizer):
     """PocketSphinx 5 JSGF decoding: a loop over command phrases and filler words.
 

@@ -9,6 +9,9 @@ from voicecoach.commands import CommandVocabulary
 from voicecoach.errors import InputError
 from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word
 
+VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
+
+
 class VoskRecognizer(CommandRecognizer):
     """Vosk (Kaldi) decoding with a grammar of command phrases + filler + ``[unk]``."""
 
