@@ -73,7 +73,8 @@ def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbos
         heard = [h.command for h in recognize_samples(recognizer, signal)]
         ok = judge(case, heard)
         split = "tuned voices" if case.voice in TUNING_VOICES[case.language] else "held-out"
-        for condition in (case.condition, "ALL", split):
+        synthesiser = "flite" if case.voice.startswith("flite:") else "espeak-ng"
+        for condition in (case.condition, "ALL", split, synthesiser):
             per[condition]["cmd" if case.expected else "non"].append(ok)
         per["ALL"][case.kind].append(ok)
         confusion[case.expected or "(none)"]["+".join(heard) or "-"] += 1

@@ -10,9 +10,10 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
 # espeak-ng: speech (pyttsx3); ffmpeg: export (pydub); libportaudio2: audio I/O
-# (sounddevice); sox, pulseaudio, alsa plugins: test audio and headless audio rigs.
+# (sounddevice); sox, pulseaudio, alsa plugins: test audio and headless audio rigs;
+# flite: a second synthesiser for test and benchmark voices unlike espeak-ng's.
 packages=(espeak-ng ffmpeg libportaudio2 sox libsox-fmt-all pulseaudio pulseaudio-utils
-          alsa-utils libasound2-plugins python3-venv python3-pip)
+          alsa-utils libasound2-plugins flite python3-venv python3-pip)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,13 +45,25 @@ def _sox(wav_bytes: bytes, *effects: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768.0
 
 
+FLITE = "flite:"
+"""Voice prefix for CMU Flite ("flite:slt"): a second synthesiser, for voices unlike espeak."""
+
+
 def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
         pitch: int | None = None) -> np.ndarray:
-    """One utterance spoken by espeak-ng, trimmed of its edge silence, at ``RATE``."""
-    command = [_require("espeak-ng"), "-v", voice, "-s", str(speed), "--stdout"]
-    if pitch is not None:
-        command += ["-p", str(pitch)]
-    wav_bytes = subprocess.run([*command, text], capture_output=True, check=True).stdout
+    """One utterance spoken by espeak-ng (or Flite, for a ``flite:`` voice), trimmed of
+    its edge silence, at ``RATE``."""
+    if voice.startswith(FLITE):
+        with tempfile.TemporaryDirectory() as folder:
+            wav = Path(folder) / "say.wav"
+            subprocess.run([_require("flite"), "-voice", voice[len(FLITE):], "-t", text,
+                            "-o", str(wav)], capture_output=True, check=True)
+            wav_bytes = wav.read_bytes()
+    else:
+        command = [_require("espeak-ng"), "-v", voice, "-s", str(speed), "--stdout"]
+        if pitch is not None:
+            command += ["-p", str(pitch)]
+        wav_bytes = subprocess.run([*command, text], capture_output=True, check=True).stdout
     effects = ["tempo", "-s", f"{tempo:.3f}"] if abs(tempo - 1.0) > 1e-3 else []
     return trim(_sox(wav_bytes, *effects))
 
