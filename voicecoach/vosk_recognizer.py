@@ -5,7 +5,8 @@ after it is said. Whole recordings (``live=False``, ``voicecoach listen --file``
 decoded several times at slightly different speeds (the speed perturbation Kaldi models
 are trained with) and a command counts only where most of those decodes agree: the
 Korean model's wrong words come with confidence 1.0, but they are unstable, flipping
-with a 5 % change of speed, while a command that was really said survives it.
+with a 5 % change of speed, while a command that was really said survives it. That
+costs one decode per speed, and the recording is kept in memory until :meth:`flush`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ class Views:
 
 
 VOSK_VIEWS = Views()
-"""Tuned with benchmarks/commands.py (see benchmarks/README.md, Command recognition)."""
+"""Tuned with benchmarks/commands.py on the tuning voices and checked on held-out ones:
+4 of 5 trades a few commands for far fewer false ones (3 of 5 keeps the commands of
+a single decode and rejects less; more speeds or gain changes added nothing)."""
 
 
 @dataclass
