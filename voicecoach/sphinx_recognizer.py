@@ -9,6 +9,7 @@ import numpy as np
 
 from voicecoach.commands import CommandVocabulary, words_of
 from voicecoach.errors import InputError
+from voicecoach.denoise import NoiseSuppressor
 from voicecoach.highpass import HighPass
 from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word, to_pcm16
 
@@ -16,7 +17,10 @@ HIGHPASS_HZ = 250.0
 """Input high-pass cutoff: a music bed alone went from 20 % to 85 % heard as no command,
 clean speech unchanged (benchmarks/README.md, "Command recognition")."""
 
-SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15, dither=100.0)
+SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=0.15)
+DITHER = 60.0 / 32768.0
+"""Faint noise added after the filters: digital silence (exact zeros, common in synthetic or
+gated recordings) skews PocketSphinx's cepstral mean."""
 
 
 class PocketSphinxRecognizer(CommandRecognizer):
@@ -67,6 +71,9 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._frame_rate = float(self.decoder.config["frate"])
         self._initial_cmn = self.decoder.get_cmn()
         self._highpass = HighPass(HIGHPASS_HZ, SAMPLE_RATE)
+        self._denoise = NoiseSuppressor(SAMPLE_RATE)
+        self._lag = (self._highpass.delay + self._denoise.delay) / SAMPLE_RATE
+        self._noise = np.random.default_rng(0)
 
     def _words(self) -> list[Word]:
         words = []
@@ -78,26 +85,29 @@ class PocketSphinxRecognizer(CommandRecognizer):
                 confidence = float(self.decoder.logmath.exp(seg.prob))
             except Exception:  # noqa: BLE001 - older bindings: no posterior available
                 confidence = 1.0
-            start = self._utt_start - self._highpass.delay / SAMPLE_RATE
+            start = self._utt_start - self._lag
             words.append(Word(text, start + seg.start_frame / self._frame_rate,
                               start + (seg.end_frame + 1) / self._frame_rate,
                               min(1.0, confidence)))
         return words
 
     def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        filtered = self._highpass(np.frombuffer(pcm, dtype=np.int16) / 32768.0)
-        self._pending += to_pcm16(filtered).tobytes()
+        filtered = self._highpass(self._denoise(np.frombuffer(pcm, dtype=np.int16) / 32768.0))
+        filtered = filtered + self._noise.normal(0.0, DITHER, filtered.size)
+        final = self._frames(to_pcm16(filtered).tobytes())
+        partial = self._words() if self._in_utterance and self.live else []
+        return final, partial
+
+    def _frames(self, pcm: bytes) -> list[Word]:
+        """Run whole endpointer frames of filtered PCM; final words of ended utterances."""
+        self._pending += pcm
         final: list[Word] = []
-        partial: list[Word] = []
         while len(self._pending) >= self._frame_bytes:
             frame, self._pending = (self._pending[:self._frame_bytes],
                                     self._pending[self._frame_bytes:])
             self._consumed += len(frame) // 2
-            speech = self._endpointer.process(frame)
-            final += self._step(speech)
-        if self._in_utterance and self.live:
-            partial = self._words()
-        return final, partial
+            final += self._step(self._endpointer.process(frame))
+        return final
 
     def _step(self, speech: bytes | None) -> list[Word]:
         """Advance the decoder by one endpointer frame; final words when speech ended."""
@@ -118,9 +128,11 @@ class PocketSphinxRecognizer(CommandRecognizer):
         return self._words()
 
     def _finish(self) -> list[Word]:
+        # The filters still hold the last few milliseconds of input: push them through.
+        flush = np.zeros(self._highpass.delay + self._denoise.frame)
+        words = self._frames(to_pcm16(self._denoise(self._highpass(flush))).tobytes())
         tail = self._endpointer.end_stream(self._pending) if self._pending else None
         self._pending = b""
-        words: list[Word] = []
         if tail:  # None, or b"" when the stream ended exactly on a frame
             if not self._in_utterance:
                 self._utt_start = self._endpointer.speech_start
@@ -128,7 +140,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
                 self._in_utterance = True
             self.decoder.process_raw(tail, False, False)
         if self._in_utterance:
-            words = self._end_utterance()
+            words += self._end_utterance()
         self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
         return words
 
@@ -160,6 +172,8 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._pending = b""
         self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
         self._highpass.reset()
+        self._denoise.reset()
+        self._noise = np.random.default_rng(0)
 
 
 NOISE_WORDS = {"noise_": "+NSN+", "speech_": "+SPN+", "silence_": "SIL"}
