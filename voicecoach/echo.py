@@ -66,6 +66,11 @@ class AudioRing:
     def written(self) -> int:
         return self._written
 
+    @property
+    def capacity(self) -> int:
+        """Samples the ring holds when full."""
+        return self._buffer.size
+
     def write(self, block: np.ndarray, time: float) -> None:
         """Append ``block``, whose first sample is heard/captured at stream ``time``."""
         size, count = self._buffer.size, block.size
@@ -120,11 +125,7 @@ class AudioRing:
         count = min(self._written, self._buffer.size)
         raw = self.read_samples(self._written - count, count)
         rate = rate or self.rate
-        if rate == self.rate:
-            return raw
-        n = int(count * rate / self.rate)
-        positions = np.arange(n) * (self.rate / rate)
-        return np.interp(positions, np.arange(raw.size), raw).astype(np.float32)
+        return raw if rate == self.rate else resample(raw, self.rate, rate)
 
     def read(self, start: float, end: float, rate: int | None = None) -> np.ndarray:
         """The audio of stream times [start, end], resampled to ``rate`` if given."""
@@ -132,10 +133,8 @@ class AudioRing:
         count = int(math.ceil((end - start) * self.rate)) + 2
         base = int(math.floor(first))
         raw = self.read_samples(base, count + 1)
-        rate = rate or self.rate
-        n = int(round((end - start) * rate))
-        positions = (first - base) + np.arange(n) * (self.rate / rate)
-        return np.interp(positions, np.arange(raw.size), raw).astype(np.float32)
+        return resample(raw, self.rate, rate or self.rate, first - base,
+                        int(round((end - start) * (rate or self.rate))))
 
 
 def _stft(x: np.ndarray) -> np.ndarray:
@@ -147,23 +146,52 @@ def _stft(x: np.ndarray) -> np.ndarray:
     return np.fft.rfft(x[index] * np.hanning(FRAME), axis=1)
 
 
-def best_lags(mic: np.ndarray, reference: np.ndarray, candidates: int = 3) -> list[int]:
-    """Offsets into ``reference`` where ``mic`` lines up best (GCC-PHAT peaks)."""
+COARSE_FACTOR = 4
+"""Decimation of the wide search over the whole played ring: the GCC-PHAT peaks are
+found at a quarter of the microphone's rate, then refined at the full rate near each,
+which keeps a wide check to a few tens of milliseconds instead of ~150."""
+
+
+def _gcc_phat(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """PHAT-weighted cross-correlation: value k = fit of ``mic`` at ``reference[k:]``."""
     span = reference.size - mic.size
-    if span < 0:
-        return [0]
     n = 1 << int(math.ceil(math.log2(reference.size + mic.size)))
     cross = np.fft.rfft(reference, n) * np.conj(np.fft.rfft(mic, n))
     cross /= np.abs(cross) + 1e-9
-    corr = np.fft.irfft(cross, n)[:span + 1]
-    order = np.argsort(corr)[::-1]
+    return np.fft.irfft(cross, n)[:span + 1]
+
+
+def best_lags(mic: np.ndarray, reference: np.ndarray, candidates: int = 3,
+              spacing: int = HOP) -> list[int]:
+    """Offsets into ``reference`` where ``mic`` lines up best (GCC-PHAT peaks at least
+    ``spacing`` apart)."""
+    if reference.size < mic.size:
+        return [0]
+    corr = _gcc_phat(mic, reference)
+    pool = min(corr.size, 64 * candidates)
+    top = np.argpartition(corr, corr.size - pool)[corr.size - pool:]
     picks: list[int] = []
-    for lag in order:
-        if all(abs(int(lag) - p) > HOP for p in picks):
+    for lag in top[np.argsort(corr[top])[::-1]]:
+        if all(abs(int(lag) - p) > spacing for p in picks):
             picks.append(int(lag))
         if len(picks) == candidates:
             break
     return picks
+
+
+def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
+    usable = x.size - x.size % factor
+    return x[:usable].reshape(-1, factor).mean(axis=1)
+
+
+def resample(x: np.ndarray, source: int, target: int, offset: float = 0.0,
+             count: int | None = None) -> np.ndarray:
+    """Linear-interpolation resampling of ``x`` from ``source`` to ``target`` Hz,
+    starting ``offset`` source samples in (``count`` output samples, default all)."""
+    if count is None:
+        count = int((x.size - offset) * target / source)
+    positions = offset + np.arange(max(count, 0)) * (source / target)
+    return np.interp(positions, np.arange(x.size), x).astype(np.float32)
 
 
 def fit_residual_db(mic: np.ndarray, reference: np.ndarray) -> float:
@@ -191,13 +219,15 @@ def fit_residual_db(mic: np.ndarray, reference: np.ndarray) -> float:
     return 10 * math.log10(max(float(np.sum(np.abs(residual) ** 2)), 1e-12) / mic_energy)
 
 
-def echo_residual_db(mic: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
+def echo_residual_db(mic: np.ndarray, reference: np.ndarray,
+                     lags: list[int] | None = None) -> tuple[float, int]:
     """(residual dB, lag): how well ``reference`` (longer, covering every lag to try)
-    explains ``mic``; 0 dB when it explains nothing. Both mono at the same rate."""
+    explains ``mic``; 0 dB when it explains nothing. Both mono at the same rate.
+    ``lags``: the offsets into ``reference`` to try (default: :func:`best_lags`)."""
     if mic.size < FRAME or float(np.max(np.abs(reference), initial=0.0)) < 1e-4:
         return 0.0, 0
     best = (0.0, 0)
-    for lag in best_lags(mic, reference):
+    for lag in best_lags(mic, reference) if lags is None else lags:
         start = lag - PAST_TAPS * HOP
         piece = reference[max(start, 0):lag + mic.size + HOP]
         if start < 0:
@@ -245,16 +275,177 @@ class EchoGuard:
         last = int(round((end + MARGIN_SECONDS) * rate)) + input_offset
         mic = self.mic.read_samples(first, last - first)
         t0 = self.mic.time_at(first)
+        db, lag = self._explain(mic, t0)
+        return EchoVerdict(db < self.threshold_db, round(db, 1), round(lag, 3))
+
+    def _explain(self, mic: np.ndarray, t0: float) -> tuple[float, float]:
+        """(residual dB, lag in seconds) of the best fit of the playback to ``mic``,
+        captured from stream time ``t0``: first where the clocks say, then anywhere."""
+        rate = self.mic.rate
         t1 = t0 + mic.size / rate
         # The echo of what was heard at t reaches the mic at t + delay: look back.
         reference = self.played.read(t0 - MAX_LAG_SECONDS, t1 + LEAD_SECONDS, rate)
         db, lag = echo_residual_db(mic, reference)
         lag_seconds = MAX_LAG_SECONDS - lag / rate
         if db >= self.threshold_db:
-            everything = self.played.recent(rate)
-            wide_db, wide_lag = echo_residual_db(mic, everything)
+            wide_db, played_at = self._wide(mic)
             if wide_db < db:
-                played_at = self.played.time_at(self.played.written - (everything.size - wide_lag)
-                                                * self.played.rate / rate)
                 db, lag_seconds = wide_db, t0 - played_at
-        return EchoVerdict(db < self.threshold_db, round(db, 1), round(lag_seconds, 3))
+        return db, lag_seconds
+
+    def _wide(self, mic: np.ndarray) -> tuple[float, float]:
+        """(residual dB, stream time played) of the best fit of ``mic`` anywhere in the
+        played ring: candidates from a decimated search, each refined and fitted at the
+        microphone's rate."""
+        rate, played = self.mic.rate, self.played
+        coarse_rate = rate // COARSE_FACTOR
+        ring = played.recent(coarse_rate)
+        small = _decimate(mic, COARSE_FACTOR)
+        if mic.size < FRAME or ring.size <= small.size \
+                or float(np.max(np.abs(ring), initial=0.0)) < 1e-4:
+            return 0.0, 0.0
+        oldest = played.written - min(played.written, played.capacity)
+        step = played.rate / rate  # played samples per mic sample
+        best = (0.0, 0.0)
+        for lag in best_lags(small, ring, spacing=HOP // COARSE_FACTOR):
+            # Room for the fit's past taps, its future tap and the coarse step.
+            slack = (PAST_TAPS + 1) * HOP + 2 * COARSE_FACTOR
+            first = oldest + int((lag * COARSE_FACTOR - slack) * step)
+            raw = played.read_samples(first, int((mic.size + 2 * slack + HOP) * step) + 2)
+            piece = resample(raw, played.rate, rate)
+            near = best_lags(mic, piece[PAST_TAPS * HOP:], candidates=1)
+            db, at = echo_residual_db(mic, piece, [near[0] + PAST_TAPS * HOP])
+            if db < best[0]:
+                best = (db, played.time_at(first + at * step))
+        return best
+
+
+CANCEL_WINDOW_SECONDS = 0.4
+"""Microphone audio the canceller fits the playback to, ending with the newest block."""
+CANCEL_BELOW = 0.5
+"""The canceller subtracts only a fit that leaves at most this share of the window's
+energy: a weak fit is a wrong one (unrelated speech), and subtracting it would add
+the coach's voice from elsewhere to what the recogniser hears."""
+CANCEL_SEARCH_SECONDS = 0.5
+"""How often the canceller searches the lag again while its fits are good..."""
+CANCEL_RETRY_SECONDS = 0.15
+"""... and while they are not (the search costs more than the fit)."""
+CANCEL_PROVEN = 0.1
+"""A fit leaving at most this share (-10 dB; the coach's echo leaves -25 to -40 dB in
+the room rig, unrelated speech never gets near) proves the lag..."""
+CANCEL_TRUST_SECONDS = 10.0
+"""... for this long: meanwhile weaker fits are subtracted too (the user talking over
+the coach weakens the fit, not the alignment)."""
+CANCEL_TAPS = 32
+CANCEL_PRE_TAPS = 8
+"""Filter taps (samples at the microphone's rate) of the canceller, of which this many
+look ahead of the aligned sample (what the lag search leaves of the lag error)."""
+
+
+def _gram(reference: np.ndarray, size: int) -> np.ndarray:
+    """X^T X of the sliding-window matrix X[t, k] = reference[t + k] (t < size, k <
+    CANCEL_TAPS), from running sums of lagged products: no matrix is built."""
+    taps = CANCEL_TAPS
+    a = np.empty((taps, taps))
+    for d in range(taps):
+        sums = np.concatenate(([0.0], np.cumsum(reference[:reference.size - d] * reference[d:])))
+        j = np.arange(taps - d)
+        a[j, j + d] = a[j + d, j] = sums[size + j] - sums[j]
+    return a
+
+
+class EchoCanceller:
+    """Removes the coach's own playback from the microphone stream, block by block,
+    before the recogniser hears it (so a user's command over the coach is decodable).
+
+    For each block: the last :data:`CANCEL_WINDOW_SECONDS` of the microphone ring are
+    lined up with the played ring (GCC-PHAT, around where the stream clocks say), a
+    short least-squares filter maps the playback onto them, and the block minus the
+    filtered playback is returned. This only cleans the recogniser's input;
+    :class:`EchoGuard` still judges every command on the raw microphone signal.
+    """
+
+    def __init__(self, played: AudioRing, mic: AudioRing) -> None:
+        self.played, self.mic = played, mic
+        self.window = int(CANCEL_WINDOW_SECONDS * mic.rate)
+        self._ratio = played.rate / mic.rate
+        # Played sample heard with microphone sample 0: the two rings are followed
+        # sample by sample between lag searches (their stream times jitter by
+        # milliseconds from callback to callback, more than the filter can absorb).
+        self._anchor: float | None = None
+        self._searched = -(10 ** 9)  # mic sample at the last lag search
+        self._good = -(10 ** 9)  # mic sample at the last fit that explained the window
+
+    def clean(self, block: np.ndarray) -> np.ndarray:
+        """``block``, the newest samples written to the microphone ring, minus echo."""
+        rate, n, now = self.mic.rate, block.size, self.mic.written
+        size = min(max(self.window, n), now)
+        first = now - size
+        if size < n or size < 4 * CANCEL_TAPS:
+            return block
+        mic = self.mic.read_samples(first, size).astype(np.float64)
+        trusted = now - self._good <= CANCEL_TRUST_SECONDS * rate
+        since = now - self._searched
+        fit = self._fit(mic, first, n) if self._anchor is not None else None
+        good = fit is not None and fit[1] <= CANCEL_BELOW * fit[2]
+        if since >= CANCEL_SEARCH_SECONDS * rate or \
+                (not good and since >= CANCEL_RETRY_SECONDS * rate):
+            self._searched = now
+            anchor = self._search(mic, first)
+            if anchor is not None and anchor != self._anchor:
+                kept, self._anchor = self._anchor, anchor
+                other = self._fit(mic, first, n)
+                if other is not None and (fit is None or other[1] < fit[1]):
+                    fit = other
+                    good = fit[1] <= CANCEL_BELOW * fit[2]
+                else:
+                    self._anchor = kept
+        if fit is None:
+            return block
+        echo, left, energy = fit
+        if left <= CANCEL_PROVEN * energy:
+            self._good = now
+        # A weak fit is subtracted only where the alignment was recently proven (the
+        # user talking over the coach weakens it); else it is likely a wrong one, and
+        # would add the coach's voice from elsewhere to what the recogniser hears.
+        if good or (trusted and left < energy):
+            return (block - echo).astype(np.float32)
+        return block
+
+    def _search(self, mic: np.ndarray, first: int) -> float | None:
+        """The anchor at which the played ring best lines up with ``mic`` (which starts
+        at microphone sample ``first``), around where the stream clocks say."""
+        rate = self.mic.rate
+        t0 = self.mic.time_at(first)
+        low = int(self.played.sample_at(t0 - MAX_LAG_SECONDS))
+        count = int((MAX_LAG_SECONDS + LEAD_SECONDS) * self.played.rate
+                    + (mic.size + 2) * self._ratio)
+        reference = resample(self.played.read_samples(low, count), self.played.rate, rate)
+        if float(np.max(np.abs(reference), initial=0.0)) < 1e-4:
+            return None
+        lag = int(np.argmax(_gcc_phat(mic, reference.astype(np.float64))))
+        return low + lag * self._ratio - first * self._ratio
+
+    def _fit(self, mic: np.ndarray, first: int, n: int
+             ) -> tuple[np.ndarray, float, float] | None:
+        """(echo in the last ``n`` samples, residual energy, energy) of the
+        least-squares fit of the played audio at the current anchor to ``mic``;
+        None when nothing was played there."""
+        size, rate = mic.size, self.mic.rate
+        count = size + CANCEL_TAPS - 1
+        start = self._anchor + (first - CANCEL_PRE_TAPS) * self._ratio
+        base = int(math.floor(start))
+        raw = self.played.read_samples(base, int(count * self._ratio) + 3)
+        reference = resample(raw, self.played.rate, rate, start - base, count).astype(np.float64)
+        if float(np.max(np.abs(reference), initial=0.0)) < 1e-4:
+            return None
+        # Least squares: mic[t] ~ sum_k h[k] reference[t + k].
+        a = _gram(reference, size)
+        a += (1e-3 * np.trace(a) / CANCEL_TAPS + 1e-9) * np.eye(CANCEL_TAPS)
+        cross = np.correlate(reference, mic, "valid")
+        h = np.linalg.solve(a, cross)
+        energy = float(np.dot(mic, mic))
+        left = energy - float(np.dot(h, cross))
+        if not np.isfinite(left):
+            return None
+        return np.correlate(reference[size - n:], h, "valid"), max(left, 0.0), energy

@@ -79,6 +79,7 @@ class PlayerEvent:
     stream_sample: int  # sample of the output stream (0 = first sample played)
     dac_time: float  # PortAudio stream time (stream.time) when that sample is heard
     held_samples: int = 0  # see EventKind
+    wall: float = 0.0  # time.monotonic() when the callback that decided it ran
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class LivePlayer:
         self._overlay: list[_Voice] = []  # say_now sounds, not frozen by pause
         self._mix = np.zeros(4096, dtype=np.float32)
         self._dac0 = 0.0
+        self._wall = 0.0
         self._dac_end = 0.0  # when the last sample written so far will be heard
         self.underflows = 0  # output underflows reported by PortAudio
         # What was played, on the stream clock of when it is heard (echo check).
@@ -313,10 +315,11 @@ class LivePlayer:
     # --------------------------------------------------------- audio thread
     def _emit(self, kind: EventKind, cue: int, offset: int, held: int = 0) -> None:
         self.events.put(PlayerEvent(kind, cue, self._plan, self._stream_pos + offset,
-                                    self._dac0 + offset / self.rate, held))
+                                    self._dac0 + offset / self.rate, held, self._wall))
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any,
                   status: sd.CallbackFlags) -> None:
+        self._wall = _time.monotonic()
         if status.output_underflow:
             self.underflows += 1
         self._dac0 = time.outputBufferDacTime

@@ -26,13 +26,14 @@ Semantics (what each command does, by where the workout is):
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -40,7 +41,7 @@ import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.display import LiveView, ViewState
-from voicecoach.echo import AudioRing, EchoGuard
+from voicecoach.echo import AudioRing, EchoCanceller, EchoGuard
 from voicecoach.history import EventKind
 from voicecoach.keyboard import HELP as KEYS_HELP
 from voicecoach.keyboard import TOGGLE_PAUSE
@@ -50,15 +51,15 @@ from voicecoach.phrases import Phrases
 from voicecoach.timeline import BREATH, Cue, CueKind, MarkKind, Position, Timeline
 
 log = logging.getLogger(__name__)
+trace_log = logging.getLogger("voicecoach.trace")
+"""Latency trace: one JSON object per line at DEBUG (``VOICECOACH_TRACE`` in ``run``),
+every time ``time.monotonic()`` seconds; benchmarks/latency.py reads it."""
 
 MIC_RATE = 16000
 """Sample rate the recognisers take."""
 MIC_BLOCK_SECONDS = 0.05
-"""Microphone read size: small, so a command's end reaches the recogniser quickly."""
-ECHO_MARGIN = 1.0
-"""Seconds a phrase is reported as playing before it starts and after it ends: room
-echo, and the slack between the output and microphone clocks (device latencies that
-PortAudio only estimates)."""
+"""Microphone read size: small, so a command's end reaches the recogniser quickly
+(smaller blocks cost more per second of audio in the recogniser and the canceller)."""
 REMINDER_SECONDS = 45.0
 """Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
 VIEW_INTERVAL = 0.1
@@ -84,6 +85,19 @@ class Heard:
     confidence: float | None = None
     rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is
     echo_db: float | None = None  # residual after removing the playback (voicecoach.echo)
+    # When (time.monotonic()) the spoken command ended by the microphone clock, the last
+    # sample fed to the recogniser before it reported the command was captured, it was
+    # reported, and its echo check was done: the stages of the command's latency.
+    said_end: float | None = None
+    fed_until: float | None = None
+    emitted_at: float | None = None
+    judged_at: float | None = None
+
+
+def trace(stage: str, **fields: Any) -> None:
+    """One line of the latency trace, when it is on."""
+    if trace_log.isEnabledFor(logging.DEBUG):
+        trace_log.debug(json.dumps({"stage": stage, "t": time.monotonic(), **fields}))
 
 
 class Recognizer(Protocol):
@@ -97,56 +111,6 @@ class TrainingLogLike(Protocol):
                detail: dict[str, Any] | None = None) -> int: ...
 
 
-# ------------------------------------------------------------------ what is playing
-class PlaybackTracker:
-    """Which phrases the coach is saying when, on the output's AUDIO clock.
-
-    The microphone worker asks what was playing while a block was captured, so the
-    recogniser can reject the coach's own words (self-trigger) yet hear the user over
-    them (barge-in). Both sides count time in audio samples (seconds of audio written
-    to the output, seconds of audio read from the microphone since a common origin):
-    in real time that is the wall clock, and where a stream runs faster than real time
-    (a file-backed test device) the two simply never meet, rather than matching by
-    accident.
-    """
-
-    def __init__(self, latency: float = 0.0,
-                 stream_time: Callable[[], float] = time.monotonic) -> None:
-        self.latency = latency  # output: from written to heard
-        self.stream_time = stream_time  # the clock PlayerEvent.dac_time is on
-        self._lock = threading.Lock()
-        self._anchor = (0.0, stream_time())  # (audio seconds written, stream time)
-        self._spans: list[tuple[float, float, str]] = []  # (start, end, text)
-
-    def note(self, audio_seconds: float, dac_time: float) -> None:
-        """A player event: ``audio_seconds`` of output were written at ``dac_time``."""
-        with self._lock:
-            self._anchor = (audio_seconds, dac_time)
-
-    def now(self) -> float:
-        """The output position (seconds) being heard now, from the last event on."""
-        with self._lock:
-            written, at = self._anchor
-        return written + self.stream_time() - at
-
-    def next_written(self) -> float:
-        """The output position a sound queued now will start at (``now`` + latency)."""
-        return self.now() + self.latency
-
-    def add(self, start: float, seconds: float, text: str) -> None:
-        """``text`` is heard from output position ``start`` (seconds) on."""
-        with self._lock:
-            self._spans.append((start, start + seconds, text))
-            if len(self._spans) > 64:
-                del self._spans[:-64]
-
-    def playing(self, start: float, end: float, margin: float = ECHO_MARGIN) -> list[str]:
-        """Texts sounding at any time in [start, end] (each span widened by ``margin``)."""
-        with self._lock:
-            return [text for s, e, text in self._spans
-                    if s - margin <= end and e + margin >= start]
-
-
 # ------------------------------------------------------------------ microphone
 class Listener:
     """Microphone -> recogniser -> ``on_heard``, in one worker thread.
@@ -157,22 +121,27 @@ class Listener:
 
     With ``played`` (the player's :attr:`~voicecoach.live.LivePlayer.played` ring) and
     ``clock`` (its stream clock), the last seconds of microphone audio are kept on the
-    same clock and every command is checked against what was played: one explained
-    by the coach's own playback comes with ``rejected="echo"``.
+    same clock; the recogniser hears the microphone with the playback cancelled
+    (:class:`~voicecoach.echo.EchoCanceller`: a user speaking over the coach is heard),
+    and every command is checked against what was played on the raw microphone
+    signal: one explained by the coach's own playback comes with ``rejected="echo"``. That check is the only
+    place that tells the coach's voice from the user's: the recogniser is not told what
+    the coach is saying, so a user's "pause" over a phrase that names "pause" (barge-in)
+    is judged on the audio alone.
     """
 
     def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
                  on_lost: Callable[[], None], *, device: str | int | None = None,
-                 playback: PlaybackTracker | None = None,
                  played: AudioRing | None = None, clock: Callable[[], float] | None = None):
         import sounddevice as sd
 
         self.recognizer = recognizer
         self.on_heard, self.on_lost = on_heard, on_lost
-        self.playback = playback
         self.clock = clock
         self.mic = AudioRing(MIC_RATE, MIC_RING_SECONDS)
         self.echo = EchoGuard(played, self.mic) if played is not None and clock else None
+        # The recogniser hears the microphone with the coach's playback taken out.
+        self.canceller = EchoCanceller(played, self.mic) if self.echo is not None else None
         # Commands wait here for their echo check, which runs in its own thread so the
         # microphone keeps its pace (a wide check takes tens of milliseconds).
         self._to_judge: queue.SimpleQueue[tuple[Any, int] | None] = queue.SimpleQueue()
@@ -208,14 +177,13 @@ class Listener:
         import sounddevice as sd
 
         block = int(MIC_BLOCK_SECONDS * MIC_RATE)
-        set_playback = getattr(self.recognizer, "set_playback", None)
-        origin = self.playback.now() if self.playback is not None else 0.0
-        read = 0  # samples read: the microphone's audio clock
         # Recogniser time t is mic ring sample t * MIC_RATE + offset.
         offset = -int(round(float(getattr(self.recognizer, "position", 0.0)) * MIC_RATE))
+        anchor: tuple[float, int] | None = None  # (capture time, samples read) of a block
+        read = 0
         while not self._stop.is_set():
             try:
-                data, _overflowed = self._stream.read(block)
+                data, overflowed = self._stream.read(block)
             except (sd.PortAudioError, RuntimeError) as error:
                 if not self._stop.is_set():
                     log.warning("microphone lost: %s", error)
@@ -225,42 +193,59 @@ class Listener:
             rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0
             self.level_db = 20 * math.log10(max(rms, 1e-6))
             read += samples.size
+            fed_until = None
             if self.clock is not None:
-                # The block's last sample was captured before what is still buffered.
-                behind = self._stream.read_available / MIC_RATE
-                self.mic.write(samples, self.clock() - behind - samples.size / MIC_RATE)
-            if set_playback is not None and self.playback is not None:
-                end = origin + read / MIC_RATE
-                texts = self.playback.playing(end - samples.size / MIC_RATE, end)
-                set_playback(bool(texts), texts)
+                # Capture times count samples from an anchor on the stream clock: audio
+                # queued upstream (a reader that fell behind) is older than the clock
+                # says when read. The anchor is set again when input was lost.
+                now = self.clock()
+                if anchor is None or overflowed:
+                    anchor = (now - self._stream.read_available / MIC_RATE, read)
+                captured = min(anchor[0] + (read - anchor[1]) / MIC_RATE,
+                               now - self._stream.read_available / MIC_RATE)
+                self.mic.write(samples, captured - samples.size / MIC_RATE)
+                fed_until = captured + time.monotonic() - now
+            if self.canceller is not None:
+                raw = samples
+                samples = self.canceller.clean(samples)
+                if samples is not raw and trace_log.isEnabledFor(logging.DEBUG):
+                    trace("aec", raw=float(np.dot(raw, raw)), left=float(np.dot(samples, samples)))
             for result in self.recognizer.accept(samples):
+                heard = self._heard(result, fed_until, offset)
                 if self.echo is not None:
-                    self._to_judge.put((result, offset))
+                    self._to_judge.put((heard, result, offset))
                 else:
-                    self.on_heard(self._judged(result, offset))
+                    self.on_heard(heard)
+
+    def _heard(self, result: Any, fed_until: float | None, offset: int) -> Heard:
+        """The recogniser's command as a :class:`Heard` (not judged yet)."""
+        said_end = None
+        if fed_until is not None and self.clock is not None and hasattr(result, "end"):
+            to_monotonic = time.monotonic() - self.clock()
+            said_end = self.mic.time_at(float(result.end) * MIC_RATE + offset) + to_monotonic
+        return Heard(command=str(getattr(result, "command")),
+                     text=str(getattr(result, "text", "")), source="voice",
+                     confidence=getattr(result, "confidence", None), said_end=said_end,
+                     fed_until=fed_until, emitted_at=time.monotonic())
 
     def _judge(self) -> None:
         """Echo-check worker: commands in, :class:`Heard` out, in the order heard."""
         while (item := self._to_judge.get()) is not None:
             self.on_heard(self._judged(*item))
 
-    def _judged(self, result: Any, offset: int) -> Heard:
-        """The recogniser's command as a :class:`Heard`, echo-checked when possible."""
+    def _judged(self, heard: Heard, result: Any, offset: int) -> Heard:
+        """``heard``, echo-checked: ``rejected="echo"`` when the playback explains it."""
         rejected, echo_db = "", None
-        if self.echo is not None and hasattr(result, "start"):
-            try:
-                verdict = self.echo.check(float(result.start), float(result.end), offset)
-            except Exception as error:  # noqa: BLE001 - fail open: obey the command
-                log.warning("echo check failed: %s", error)
-            else:
-                echo_db = verdict.residual_db
-                rejected = "echo" if verdict.echo else ""
-                log.info("echo check %s: %.1f dB at lag %.3f s", result.command,
-                         verdict.residual_db, verdict.lag)
-        return Heard(command=str(getattr(result, "command")),
-                     text=str(getattr(result, "text", "")), source="voice",
-                     confidence=getattr(result, "confidence", None),
-                     rejected=rejected, echo_db=echo_db)
+        try:
+            verdict = self.echo.check(float(result.start), float(result.end), offset)
+        except Exception as error:  # noqa: BLE001 - fail open: obey the command
+            log.warning("echo check failed: %s", error)
+        else:
+            echo_db = verdict.residual_db
+            rejected = "echo" if verdict.echo else ""
+            log.info("echo check %s: %.1f dB at lag %.3f s", heard.command,
+                     verdict.residual_db, verdict.lag)
+        return replace(heard, rejected=rejected, echo_db=echo_db, judged_at=time.monotonic())
 
 
 # ------------------------------------------------------------------ the loop
@@ -287,19 +272,15 @@ class CoachSession:
     def __init__(self, timeline: Timeline, phrases: Phrases, player: LivePlayer,
                  speak: Callable[[str], np.ndarray], *, log: TrainingLogLike | None = None,
                  session_id: int | None = None, view: LiveView | None = None,
-                 playback: PlaybackTracker | None = None,
                  mic_level: Callable[[], float | None] | None = None,
                  on_event: Callable[[PlayerEvent], None] | None = None):
         self.timeline, self.phrases, self.player, self.speak = timeline, phrases, player, speak
         self.log, self.session_id = log, session_id
         self.view = view
-        self.playback = playback or PlaybackTracker(player.output_latency,
-                                                    lambda: player.time)
         self.mic_level = mic_level or (lambda: None)
         self.on_event = on_event  # observer of every player event, in the run thread
         self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         cues = timeline.cues
-        self._rate = player.rate
         # State built from the player's events (only the run thread touches it).
         self.position = Position()
         self.last_instruction = ""
@@ -341,9 +322,7 @@ class CoachSession:
         """Say ``text`` over the plan; returns its length in seconds."""
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
-        seconds = clip.size / SAMPLE_RATE
-        self.playback.add(self.playback.next_written(), seconds, text)
-        return seconds
+        return clip.size / SAMPLE_RATE
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
         return self.say_now(self.phrases.say(key, **values), interrupt=interrupt)
@@ -403,12 +382,14 @@ class CoachSession:
 
     # -------------------------------------------------------- player events
     def _on_player_event(self, event: PlayerEvent) -> None:
+        if trace_log.isEnabledFor(logging.DEBUG):
+            trace("player", kind=event.kind.value, cue=event.cue_index, wall=event.wall,
+                  heard_at=event.dac_time + time.monotonic() - self.player.time)
         self._track(event)
         if self.on_event is not None:
             self.on_event(event)
 
     def _track(self, event: PlayerEvent) -> None:
-        self.playback.note(event.stream_sample / self._rate, event.dac_time)
         kind = event.kind
         if kind is PlayerEventKind.CUE:
             self._on_cue(event.cue_index, event)
@@ -433,7 +414,6 @@ class CoachSession:
         if cue.kind is CueKind.SPEECH:
             if not cue.counted and cue.position.rep == 0:
                 self.last_instruction = cue.text
-            self.playback.add(event.stream_sample / self._rate, cue.duration, cue.text)
         elif cue.kind is CueKind.MARK:
             span = _Span(index, cue)
             if cue.mark is MarkKind.REP:
@@ -468,6 +448,7 @@ class CoachSession:
 
     # -------------------------------------------------------- commands
     def _handle(self, heard: Heard) -> None:
+        trace("command", **asdict(heard))
         if heard.rejected:
             self.record(EventKind.COMMAND_HEARD, command=heard.command, text=heard.text,
                         source=heard.source, confidence=heard.confidence,
@@ -574,8 +555,6 @@ class CoachSession:
         clip = np.concatenate(parts) if parts else gap
         self.player.pause()
         self.player.say_now(clip, interrupt=True)
-        self.playback.add(self.playback.next_written(), clip.size / SAMPLE_RATE,
-                          " ".join(texts))
         hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
         if not self._paused or self._resume_at is not None:
             self._paused = True

@@ -9,6 +9,8 @@ recogniser's model loads in a background thread and listening starts when it is 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
@@ -21,6 +23,10 @@ from voicecoach.errors import VoicecoachError
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
 INTRO_EARCON = "start"
+DEFAULT_LATENCY = 0.2
+"""Output latency (seconds) of the session's player; see :class:`voicecoach.live.LivePlayer`."""
+TRACE_ENV = "VOICECOACH_TRACE"
+"""A file to append the latency trace and the echo checks to (benchmarks/latency.py)."""
 INTRO_PREROLL = 0.05
 """Silence before the opening earcon: short, so the first sound comes quickly (the
 player's usual preroll guards speech against a stream's shaky first moments)."""
@@ -40,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", metavar="DEV", help="microphone (index or name; see "
                         "`voicecoach devices`)")
     parser.add_argument("--output", metavar="DEV", help="speaker (index or name)")
+    parser.add_argument("--output-latency", type=float, metavar="SECONDS", default=None,
+                        help="output buffer: lower reacts to commands sooner, too low "
+                             f"crackles (default {DEFAULT_LATENCY})")
     parser.add_argument("--keys-only", action="store_true",
                         help="do not listen; use the keyboard (Enter, p, r, d, q)")
     parser.add_argument("--db", type=Path, metavar="PATH",
@@ -64,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from voicecoach.timeline import Cue, CueKind, Timeline
 
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    _start_trace(os.environ.get(TRACE_ENV))
     # 1. Sound first: a one-cue player for the opening earcon, before anything slow.
     intro = LivePlayer(Timeline("intro", args.lang, (Cue(0.0, CueKind.EARCON, INTRO_EARCON),)),
                        {}, load_earcon, device=args.output, preroll=INTRO_PREROLL)
@@ -72,6 +82,19 @@ def run(args: argparse.Namespace) -> int:
         return _session(args, intro)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
+
+
+def _start_trace(path: str | None) -> None:
+    """Send the latency trace (voicecoach.trace) and echo checks to ``path``, if given."""
+    if not path:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name, level in (("voicecoach.trace", logging.DEBUG), ("voicecoach.session", logging.INFO)):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -86,7 +109,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
     from voicecoach.live import LivePlayer
     from voicecoach.log import TrainingLog
     from voicecoach.plan import load_plan_workout
-    from voicecoach.session import CoachSession, Heard, Outcome, PlaybackTracker
+    from voicecoach.session import CoachSession, Heard, Outcome
     from voicecoach.speech import SpeechRenderer, default_voice
     from voicecoach.timeline import CueKind, compile_timeline
 
@@ -133,11 +156,11 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
 
     intro.wait_finished(timeout=3)
     intro.close()
-    player = LivePlayer(timeline, clips, load_earcon, device=args.output)
-    playback = PlaybackTracker(player.output_latency, lambda: player.time)
+    player = LivePlayer(timeline, clips, load_earcon, device=args.output,
+                        latency=args.output_latency or DEFAULT_LATENCY)
     view = LiveView()
     session = CoachSession(timeline, phrases, player, speech.render, log=training_log,
-                           session_id=session_id, view=view, playback=playback,
+                           session_id=session_id, view=view,
                            mic_level=lambda: mic.listener.level_db if mic.listener else None)
     if start_index:
         player.seek(start_index)
@@ -150,8 +173,8 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
         keys.start()
         if not args.keys_only:
             threading.Thread(target=_start_listening,
-                             args=(args, session, player, playback, recognizer_box, mic_ready,
-                                   mic), name="voicecoach-mic-start", daemon=True).start()
+                             args=(args, session, player, recognizer_box, mic_ready, mic),
+                             name="voicecoach-mic-start", daemon=True).start()
         with view:
             outcome = session.run()
     except KeyboardInterrupt:
@@ -205,7 +228,7 @@ def _load_recognizer(args: argparse.Namespace, box: dict[str, Any],
         ready.set()
 
 
-def _start_listening(args: argparse.Namespace, session: Any, player: Any, playback: Any,
+def _start_listening(args: argparse.Namespace, session: Any, player: Any,
                      box: dict[str, Any], ready: threading.Event, mic: _Mic) -> None:
     """Background: once the recogniser is loaded, open the microphone and listen."""
     from voicecoach.devices import resolve_device
@@ -220,7 +243,7 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any, playba
         device = resolve_device(args.input, "input").index
         listener = Listener(box["recognizer"], session.heard,
                             lambda: session.notice("mic_lost"), device=device,
-                            playback=playback, played=player.played,
+                            played=player.played,
                             clock=lambda: player.time)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
