@@ -11,6 +11,9 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
   rig's sink, as a speaker would). Target: median <= 300 ms.
 * launch -> first sound: from starting the process to the first sound of the coach in
   the room recording. Target: <= 1 s.
+* the reaction stage by stage, from the session's latency trace (``VOICECOACH_TRACE``,
+  every stage stamped with ``time.monotonic()``) and the room recording (put on the
+  same clock by :attr:`rigs.Recording.origin`): see :data:`STAGES`.
 
     python benchmarks/latency.py [--engine pocketsphinx] [--lang en] [--trials 6]
 """
@@ -18,6 +21,8 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,6 +47,16 @@ COMMAND = {"en": ("next step", "en-us"), "ko": ("다음", "ko")}
 LOUD = 0.02
 FIRST_COMMAND_AT = 14.0  # s after launch: past the opening phrases and the model load
 COMMAND_EVERY = 5.0  # s: a step is read (~1 s) and the coach waits at its gate
+STAGES = (
+    ("recogniser", "end of speech in the room -> capture time of the last audio the "
+                   "recogniser had when it reported the command"),
+    ("read+decode", "-> the recogniser returned the command (mic read wake-up, decoding)"),
+    ("echo check", "-> the echo check judged it"),
+    ("to session", "-> the session loop handled it and told the player"),
+    ("to callback", "-> the audio callback applied it"),
+    ("output buffer", "-> the first new sample is due at the DAC (PortAudio's figure)"),
+    ("to room", "-> the first new sound in the room recording (PulseAudio's real path)"),
+)
 
 
 def workout_toml(language: str, trials: int) -> str:
@@ -85,11 +100,44 @@ def locate(recording: np.ndarray, clip: np.ndarray, around: int, reach: int) -> 
     return low + best if corr[best] > 0.6 else None
 
 
+def read_trace(path: Path) -> tuple[list[dict], list[dict]]:
+    """(commands, player events) of a session's latency trace (other lines skipped)."""
+    commands, events = [], []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        (commands if item.get("stage") == "command" else events).append(item)
+    return commands, events
+
+
+def breakdown(said_end: float, sounded: float, commands: list[dict],
+              events: list[dict]) -> dict[str, float] | None:
+    """Seconds per stage of :data:`STAGES` for the command that ended at ``said_end``
+    and the reaction that sounded at ``sounded`` (both on time.monotonic())."""
+    heard = [c for c in commands if c["source"] == "voice" and c["command"] == "next"
+             and not c["rejected"] and said_end - 1.0 < c["emitted_at"] < sounded]
+    if not heard:
+        return None
+    command = heard[0]
+    released = [e for e in events if e["kind"] == "gate_released" and e["wall"] >= command["t"]]
+    if not released:
+        return None
+    cue = [e for e in events if e["kind"] == "cue" and e["wall"] == released[0]["wall"]
+           and e["heard_at"] >= released[0]["heard_at"]]
+    due = (cue or released)[-1]["heard_at"]
+    marks = [said_end, command["fed_until"], command["emitted_at"], command["judged_at"]
+             or command["emitted_at"], command["t"], released[0]["wall"], due, sounded]
+    return {name: b - a for (name, _), a, b in zip(STAGES, marks, marks[1:])}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="pocketsphinx")
     parser.add_argument("--lang", default="en", choices=sorted(COMMAND))
     parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--output-latency", type=float, help="passed on to voicecoach run")
     args = parser.parse_args()
 
     word, voice = COMMAND[args.lang]
@@ -100,18 +148,20 @@ def main() -> int:
     command *= 0.5 / max(1e-6, float(np.abs(command).max()))
     command = command[first_loud(command):]
     voiced_end = int(np.flatnonzero(np.abs(command) > LOUD)[-1]) + 1
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="vc-latency-") as folder, pulse_rig() as rig:
         root = Path(folder)
         workout = root / "latency.toml"
         workout.write_text(workout_toml(args.lang, args.trials))
+        trace = root / "trace.jsonl"
         room = rig.record("room.monitor")
-        recording_started = time.monotonic()
         launched = time.monotonic()
         process = subprocess.Popen(
             [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", args.lang,
-             "--engine", args.engine, "--db", str(root / "log.sqlite3")],
-            env=rig.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+             "--engine", args.engine, "--db", str(root / "log.sqlite3"),
+             *(["--output-latency", str(args.output_latency)] if args.output_latency else [])],
+            env={**rig.env(), "VOICECOACH_TRACE": str(trace)}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         said_at: list[float] = []
         for trial in range(args.trials):
             due = launched + FIRST_COMMAND_AT + trial * COMMAND_EVERY
@@ -124,16 +174,18 @@ def main() -> int:
             process.terminate()
             out, err = process.communicate()
         room_audio = room.stop()
+        commands, events = read_trace(trace)
+    load = max(load, os.getloadavg())
 
     if process.returncode != 0:
         print(f"voicecoach run exited {process.returncode}:\n{err}", file=sys.stderr)
-    offset = launched - recording_started  # recordings started this long before launch
     first = first_loud(room_audio)  # nothing else sounds in the room before the coach
-    first_sound = (first / PLAYED_RATE - offset) if first is not None else float("nan")
+    first_sound = (room.monotonic_at(first) - launched) if first is not None else float("nan")
 
     reactions: list[float] = []
+    stages: list[dict[str, float]] = []
     for at in said_at:
-        expected = int(round((at - recording_started) * PLAYED_RATE))
+        expected = int(round((at - room.origin) * PLAYED_RATE))
         start = locate(room_audio, command, expected, int(0.4 * PLAYED_RATE))
         if start is None:
             print(f"command at {at - launched:.1f} s not found in the room recording")
@@ -141,11 +193,18 @@ def main() -> int:
         end = start + voiced_end
         reaction = first_loud(room_audio, end, quiet=int(0.02 * PLAYED_RATE))
         if reaction is None or reaction - end > 3 * PLAYED_RATE:
-            print(f"no reaction to the command at {at - launched:.1f} s")
+            heard = [f"{c['command']} {c['rejected'] or 'obeyed'}" for c in commands
+                     if abs(c["emitted_at"] - room.monotonic_at(end)) < 3]
+            print(f"no reaction to the command at {at - launched:.1f} s (heard: {heard})")
             continue
         reactions.append((reaction - end) / PLAYED_RATE)
+        parts = breakdown(room.monotonic_at(end), room.monotonic_at(reaction), commands, events)
+        if parts is not None:
+            stages.append(parts)
 
-    print(f"engine {args.engine}, language {args.lang}, {args.trials} commands")
+    print(f"engine {args.engine}, language {args.lang}, {args.trials} commands, output "
+          f"latency {args.output_latency or 'default'}; "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(f"launch -> first sound: {first_sound * 1000:.0f} ms "
           f"(target <= {FIRST_SOUND_TARGET * 1000:.0f} ms)")
     if reactions:
@@ -156,6 +215,12 @@ def main() -> int:
               f"{REACTION_TARGET * 1000:.0f} ms); {len(reactions)}/{args.trials} heard")
     else:
         print("no command was reacted to")
+    if stages:
+        print(f"stages (ms; median, min-max over {len(stages)} traced reactions):")
+        for name, what in STAGES:
+            values = [s[name] * 1000 for s in stages]
+            print(f"  {name:>13} {statistics.median(values):6.0f} "
+                  f"({min(values):.0f} to {max(values):.0f})  {what}")
     steps = out.strip().splitlines()[-1:] if out.strip() else []
     print("session:", *(steps or ["(no summary)"]))
     return 0

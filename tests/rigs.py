@@ -38,12 +38,14 @@ way to get back what was played.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 from collections.abc import Iterator, Sequence
@@ -187,10 +189,37 @@ class AlsaFileRig(_ChildRunner):
 
 @dataclass
 class Recording:
-    """A running ``parecord``; ``stop()`` returns the audio, float32 mono at PLAYED_RATE."""
+    """A running ``parecord``; ``stop()`` returns the audio, float32 mono at PLAYED_RATE.
+
+    :attr:`origin` is when (``time.monotonic()``) the recording's sample 0 was captured:
+    a thread watches the file grow, and the file can never hold audio from the future,
+    so ``min(t - samples_at_t / rate)`` over many looks bounds it within parecord's
+    write latency (10 ms).
+    """
 
     process: subprocess.Popen[bytes]
     path: Path
+    origin: float = math.inf
+    _watcher: threading.Thread | None = None
+
+    def watch(self) -> None:
+        """Start estimating :attr:`origin` (the Popen must be running)."""
+        def look() -> None:
+            while self.process.poll() is None:
+                now = time.monotonic()
+                try:
+                    size = self.path.stat().st_size
+                except OSError:
+                    size = 0
+                if size:
+                    self.origin = min(self.origin, now - size / 2 / PLAYED_RATE)
+                time.sleep(0.002)
+        self._watcher = threading.Thread(target=look, name="recording-origin", daemon=True)
+        self._watcher.start()
+
+    def monotonic_at(self, sample: float) -> float:
+        """The ``time.monotonic()`` when recording sample ``sample`` was captured."""
+        return self.origin + sample / PLAYED_RATE
 
     def stop(self) -> np.ndarray:
         if self.process.poll() is None:
@@ -200,6 +229,8 @@ class Recording:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._watcher is not None:
+            self._watcher.join(timeout=1)
         return from_int16(np.fromfile(self.path, dtype="<i2"))
 
 
@@ -276,11 +307,13 @@ class PulseRig(_ChildRunner):
             ["parecord", f"--device={source}", "--raw", "--format=s16le",
              f"--rate={PLAYED_RATE}", "--channels=1", "--latency-msec=10", str(path)],
             env=self.env(), stdin=subprocess.DEVNULL)
+        recording = Recording(process, path)
+        recording.watch()
         # parecord creates the file once its stream is connected and running.
         deadline = time.monotonic() + 5
         while (not path.exists() or path.stat().st_size == 0) and time.monotonic() < deadline:
             time.sleep(0.01)
-        return Recording(process, path)
+        return recording
 
     def speak_into_room(self, samples: np.ndarray, rate: int = SAMPLE_RATE,
                         wait: bool = True) -> subprocess.Popen[bytes]:
