@@ -40,6 +40,7 @@ import sounddevice as sd
 
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.devices import Device, resolve_device
+from voicecoach import echo
 from voicecoach.echo import AudioRing
 from voicecoach.errors import DeviceError
 from voicecoach.render import EarconLoader, clip_for
@@ -109,9 +110,8 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     """Linear-interpolation resampling (clips are resampled once, before playing)."""
     if source_rate == target_rate or samples.size == 0:
         return np.ascontiguousarray(samples, dtype=np.float32)
-    count = int(round(samples.size * target_rate / source_rate))
-    positions = np.arange(count) * (source_rate / target_rate)
-    return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+    return echo.resample(samples, source_rate, target_rate,
+                         count=int(round(samples.size * target_rate / source_rate)))
 
 
 class LivePlayer:
