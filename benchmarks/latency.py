@@ -108,7 +108,10 @@ def read_trace(path: Path) -> tuple[list[dict], list[dict]]:
             item = json.loads(line)
         except ValueError:
             continue
-        (commands if item.get("stage") == "command" else events).append(item)
+        if item.get("stage") == "command":
+            commands.append(item)
+        elif item.get("stage") == "player":
+            events.append(item)
     return commands, events
 
 
