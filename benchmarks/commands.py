@@ -6,8 +6,8 @@ latency <= 300 ms).
 For every language: synthetic utterances (benchmarks/commandset.py) run through each
 available recogniser, decoding whole files as `voicecoach listen --file` does. Prints
 per condition: % of commands heard as the right command, % of non-commands heard as
-nothing. For Vosk it also prints the commands-only grammar (no filler, no [unk]) to show
-what the garbage words buy. Then the confusion table (per expected command: what was
+nothing. For each engine it also prints the commands-only grammar (no filler, no [unk] or
+noise words) to show what the garbage words buy. Then the confusion table (per expected command: what was
 heard, "-" for nothing) and the split between the voices settings were tuned on
 (commandset.TUNING_VOICES) and held-out voices. Latency: commands fed live in 30 ms chunks; the stream
 position when CommandHeard is emitted minus where the spoken command ended, and the
@@ -54,6 +54,10 @@ def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandReco
                 vocabulary, path, VOSK_TUNING, live=live, unk=False, filler=False)
     if language == "en":
         found["pocketsphinx"] = lambda: PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=live)
+        if not live:
+            found["pocketsphinx commands-only (no filler, no noise words)"] = (
+                lambda: PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=live,
+                                               garbage=False))
     return found
 
 

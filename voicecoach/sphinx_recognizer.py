@@ -33,8 +33,10 @@ class PocketSphinxRecognizer(CommandRecognizer):
     engine = "pocketsphinx"
 
     def __init__(self, vocabulary: CommandVocabulary, tuning: Tuning | None = None,
-                 live: bool = True, hmm: Path | None = None, dictionary: Path | None = None
-                 ) -> None:
+                 live: bool = True, hmm: Path | None = None, dictionary: Path | None = None,
+                 garbage: bool = True) -> None:
+        """``garbage=False`` leaves out the filler and noise words (a grammar that can only
+        say commands, measured by benchmarks/commands.py to show what they buy)."""
         super().__init__(vocabulary, tuning, live)
         import pocketsphinx
 
@@ -56,11 +58,12 @@ class PocketSphinxRecognizer(CommandRecognizer):
             raise InputError(f"{vocabulary.source}: word(s) {', '.join(missing)} are not in "
                              "the PocketSphinx dictionary; use other aliases")
         filler = [w for phrase in vocabulary.filler for w in words_of(phrase)
-                  if self.decoder.lookup_word(w) is not None]
-        for word, phone in NOISE_WORDS.items():
+                  if garbage and self.decoder.lookup_word(w) is not None]
+        noise = NOISE_WORDS if garbage else {}
+        for word, phone in noise.items():
             self.decoder.add_word(word, phone, False)
         self.decoder.add_jsgf_string("commands", jsgf_grammar(vocabulary.phrases(), filler,
-                                                              list(NOISE_WORDS)))
+                                                              list(noise)))
         self.decoder.activate_search("commands")
         self._endpointer = pocketsphinx.Endpointer(window=0.3, ratio=0.6)
         self._frame_bytes = self._endpointer.frame_bytes
