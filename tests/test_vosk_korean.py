@@ -87,3 +87,30 @@ def test_live_mode_still_streams(voted: VoskRecognizer) -> None:
         voted.live = False
     assert [h.command for h in heard] == ["pause"]
     assert not voted._recording
+
+
+def test_live_model_view_shows_words_before_the_utterance_ends() -> None:
+    """The low-latency model view determinises the lattice often enough that a partial
+    result names the command before the endpointer finalises it (Kaldi's default
+    delay of 60 frames kept partials empty for a whole short command)."""
+    import json
+
+    import vosk
+
+    from voicecoach.models import low_latency_model
+    from voicecoach.vosk_recognizer import load_vosk_model
+
+    model = load_vosk_model(low_latency_model(find_vosk_model("ko")))
+    grammar = json.dumps(load_vocabulary("ko").phrases() + ["[unk]"], ensure_ascii=False)
+    recognizer = vosk.KaldiRecognizer(model, speechgen.RATE, grammar)
+    recognizer.SetPartialWords(True)
+    signal, _ = speechgen.layout([("멈춰", speechgen.say("멈춰", "ko"))], tail=1.5)
+    signal = signal + 0.003 * np.random.default_rng(0).standard_normal(signal.size)
+    pcm = (np.clip(signal, -1, 1) * 32767).astype(np.int16).tobytes()
+    partial_words: list[str] = []
+    for start in range(0, len(pcm), 960):  # 30 ms chunks
+        if recognizer.AcceptWaveform(pcm[start:start + 960]):
+            break  # the endpointer finalised the utterance
+        partial = json.loads(recognizer.PartialResult()).get("partial_result", [])
+        partial_words += [item["word"] for item in partial]
+    assert "멈춰" in partial_words
