@@ -114,3 +114,17 @@ def test_live_model_view_shows_words_before_the_utterance_ends() -> None:
         partial = json.loads(recognizer.PartialResult()).get("partial_result", [])
         partial_words += [item["word"] for item in partial]
     assert "멈춰" in partial_words
+
+
+def test_live_command_fires_from_the_partial_result() -> None:
+    """Live, a command fires from a stable partial hypothesis, before the endpointer's
+    trailing silence (0.4 s here) would finalise it."""
+    live = VoskRecognizer(load_vocabulary("ko"), find_vosk_model("ko"), VOSK_TUNING, live=True)
+    signal, placed = speechgen.layout([("멈춰", speechgen.say("멈춰", "ko"))], tail=1.5)
+    signal = signal + 0.003 * np.random.default_rng(0).standard_normal(signal.size)
+    fired_at = None
+    for start in range(0, signal.size, 480):
+        if live.accept(signal[start:start + 480]) and fired_at is None:
+            fired_at = live.position
+    assert fired_at is not None and fired_at - placed[0].end < 0.2
+    assert live.flush() == []  # not reported twice

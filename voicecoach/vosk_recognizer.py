@@ -19,7 +19,7 @@ import numpy as np
 
 from voicecoach.commands import CommandVocabulary
 from voicecoach.errors import InputError
-from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word
+from voicecoach.recognizer import SAMPLE_RATE, CommandHeard, CommandRecognizer, Tuning, Word
 
 VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
 
@@ -119,6 +119,12 @@ class VoskRecognizer(CommandRecognizer):
     def _restart(self) -> None:
         self._recognizer = self._new_recognizer()
         self._recording.clear()
+
+    def _commands(self, words: list[Word], final: bool) -> list[CommandHeard]:
+        # The base class passes final=True on every chunk, which clears the partial
+        # candidates before _stable can see one twice: only a chunk that ended an
+        # utterance is final. (Redundant once recognizer.accept passes bool(final).)
+        return super()._commands(words, final=final and bool(words))
 
     # -- whole recordings ---------------------------------------------------------------
     def _decode(self, samples: np.ndarray, speed: float) -> list[Word]:
