@@ -126,5 +126,7 @@ def test_live_command_fires_from_the_partial_result() -> None:
     for start in range(0, signal.size, 480):
         if live.accept(signal[start:start + 480]) and fired_at is None:
             fired_at = live.position
-    assert fired_at is not None and fired_at - placed[0].end < 0.2
+    # From the partial: ~0.1-0.2 s after the word (Vosk varies a little between
+    # recognisers in one process); from the endpointer it would be ~0.4 s.
+    assert fired_at is not None and fired_at - placed[0].end < 0.3
     assert live.flush() == []  # not reported twice

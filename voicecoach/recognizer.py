@@ -72,8 +72,9 @@ class Tuning:
     """Minimum word confidence of a command."""
     playback_threshold: float = 0.85
     """Minimum confidence while the coach is speaking."""
-    settle: float = 0.12
-    """Seconds a command word must lie behind the newest audio before a partial fires."""
+    settle: float | None = 0.12
+    """Seconds a command word must lie behind the newest audio before a partial fires;
+    None: commands come from final results only (an engine whose partials are unreliable)."""
     dither: float = 0.0
     """Standard deviation (int16 steps) of the noise added to the input; 0: none."""
 
@@ -121,8 +122,10 @@ class CommandRecognizer(ABC):
         pcm = self._dither(to_pcm16(samples))
         self._samples += pcm.size
         final, partial = self._feed(pcm.tobytes())
-        events = self._commands(final, final=True)
-        if self.live:
+        # Only a chunk that ended an utterance clears the partial candidates: clearing on
+        # every chunk meant no command ever "settled" in two partials in a row.
+        events = self._commands(final, final=bool(final))
+        if self.live and self.tuning.settle is not None:
             events += self._stable(partial)
         return events
 
@@ -208,7 +211,7 @@ class CommandRecognizer(ABC):
         seen: dict[tuple[str, int], int] = {}
         for name, first, last in self.vocabulary.find([w.text for w in partial]):
             said = partial[first:last]
-            if said[-1].end > self.position - self.tuning.settle:
+            if said[-1].end > self.position - (self.tuning.settle or 0.0):
                 continue
             key = (name, int(round(said[0].start * 10)))
             seen[key] = self._candidates.get(key, 0) + 1
