@@ -120,17 +120,6 @@ def test_live_stream_fires_soon_after_command(korean_live: VoskRecognizer) -> No
     assert korean_live.flush() == []  # not reported twice
 
 
-@needs_ko
-def test_self_trigger_rejected_while_coach_says_it(korean: VoskRecognizer) -> None:
-    signal, _ = speechgen.layout([("멈춰", speechgen.say("멈춰", "ko"))])
-    korean.reset()
-    korean.set_playback(True, ["멈춰 주세요"])
-    heard = korean.accept(signal) + korean.flush()
-    assert heard == []
-    korean.reset()  # same audio, coach silent: heard
-    assert [h.command for h in korean.accept(signal) + korean.flush()] == ["pause"]
-
-
 def test_to_pcm16_accepts_float_and_int16() -> None:
     floats = np.array([0.0, 0.5, -1.5], dtype=np.float32)
     assert to_pcm16(floats).tolist() == [0, 16383, -32767]

@@ -4,24 +4,26 @@ Both engines decode with a grammar restricted to the command phrases plus "fille
 words (the vocabulary's ``filler`` list, and Vosk's ``[unk]`` where the model has it):
 speech that is not a command has somewhere else to go, so it is not forced onto the
 nearest command. Every word the engine hits carries stream times and a confidence; the
-shared base class turns words into commands, applies the confidence threshold, drops
-duplicates, and rejects self-triggers (the coach hearing its own voice).
+shared base class turns words into commands, applies the confidence threshold and drops
+duplicates. Whether a command is the coach's own voice is not decided here: the session
+cancels the coach's playback from the microphone before the recogniser hears it, and
+judges every command heard against what was played (voicecoach.echo).
 
-Latency: a command fires from a *stable* partial hypothesis (the same command word,
-ended at least ``settle`` seconds before the newest audio, seen in two consecutive
-partials) instead of waiting for the engine's end-of-utterance silence.
+Latency: where the engine's partial hypotheses are reliable (Vosk), a command fires from
+a *stable* partial (the same command word, ended at least ``settle`` seconds before the
+newest audio, seen in two consecutive partials) instead of waiting for the engine's
+end-of-utterance silence.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary, load_vocabulary, words_of
+from voicecoach.commands import CommandVocabulary, load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
 
 SAMPLE_RATE = 16000
@@ -55,23 +57,12 @@ class Word:
     confidence: float
 
 
-@dataclass
-class _Playback:
-    """One stretch of the coach speaking, on the input stream clock."""
-
-    start: float
-    end: float | None
-    words: frozenset[str]
-
-
 @dataclass(frozen=True)
 class Tuning:
     """Decision thresholds of a recogniser (benchmarks tune these)."""
 
     threshold: float = 0.5
     """Minimum word confidence of a command."""
-    playback_threshold: float = 0.85
-    """Minimum confidence while the coach is speaking."""
     settle: float | None = 0.12
     """Seconds a command word must lie behind the newest audio before a partial fires;
     None: commands come from final results only (an engine whose partials are unreliable)."""
@@ -108,7 +99,6 @@ class CommandRecognizer(ABC):
         self._samples = 0
         self._emitted: list[CommandHeard] = []
         self._candidates: dict[tuple[str, int], int] = {}
-        self._playback: list[_Playback] = []
         self._rng = np.random.default_rng(0)
 
     # -- public API -----------------------------------------------------------------
@@ -153,24 +143,6 @@ class CommandRecognizer(ABC):
         self._rng = np.random.default_rng(0)
         self._emitted.clear()
         self._candidates.clear()
-        self._playback.clear()
-
-    def set_playback(self, active: bool, texts: Sequence[str] = ()) -> None:
-        """Tell the recogniser whether the coach is speaking now, and what it is saying.
-
-        Commands heard while the coach speaks need ``playback_threshold`` confidence,
-        and are rejected outright when their words are part of what is being said
-        (the coach hearing its own "next set" is not the user saying "next").
-        Intervals are kept on the input clock, so late results are judged correctly.
-        """
-        now = self.position
-        if self._playback and self._playback[-1].end is None:
-            self._playback[-1].end = now
-        if active:
-            spoken = frozenset(w for text in texts for w in words_of(text))
-            self._playback.append(_Playback(now, None, spoken))
-        # Intervals far in the past can no longer matter.
-        self._playback = [p for p in self._playback if p.end is None or p.end > now - 30]
 
     # -- engine hooks -----------------------------------------------------------------
     @abstractmethod
@@ -225,13 +197,7 @@ class CommandRecognizer(ABC):
             if earlier.command == heard.command and heard.start < earlier.end + REPEAT_SECONDS \
                     and heard.end > earlier.start + 0.05:
                 return False  # the same utterance (reported from a partial), or said twice
-        threshold = self.tuning.threshold
-        for playing in self._playback:
-            if playing.start < heard.end and (playing.end is None or playing.end > heard.start):
-                if set(words_of(heard.text)) <= playing.words:
-                    return False
-                threshold = max(threshold, self.tuning.playback_threshold)
-        return heard.confidence >= threshold
+        return heard.confidence >= self.tuning.threshold
 
 
 

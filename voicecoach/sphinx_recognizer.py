@@ -17,7 +17,7 @@ HIGHPASS_HZ = 250.0
 """Input high-pass cutoff: a music bed alone went from 20 % to 85 % heard as no command,
 clean speech unchanged (benchmarks/README.md, "Command recognition")."""
 
-SPHINX_TUNING = Tuning(threshold=0.0, playback_threshold=0.5, settle=None)
+SPHINX_TUNING = Tuning(threshold=0.0, settle=None)
 """PocketSphinx's partial hypotheses change their mind too often to act on: firing from
 them (settle 0.15 s) cut live accuracy from 87 / 93 % to 67 / 88 % for a median latency
 of 97 ms instead of 393 ms (benchmarks/README.md, "Command recognition")."""

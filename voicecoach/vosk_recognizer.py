@@ -21,7 +21,7 @@ from voicecoach.commands import CommandVocabulary
 from voicecoach.errors import InputError
 from voicecoach.recognizer import SAMPLE_RATE, CommandHeard, CommandRecognizer, Tuning, Word
 
-VOSK_TUNING = Tuning(threshold=0.5, playback_threshold=0.85, settle=0.12)
+VOSK_TUNING = Tuning(threshold=0.5, settle=0.12)
 
 
 @dataclass(frozen=True)
