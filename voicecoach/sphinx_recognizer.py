@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.commands import CommandVocabulary, words_of
-from voicecoach.errors import InputError
 from voicecoach.denoise import NoiseSuppressor
+from voicecoach.errors import InputError
 from voicecoach.highpass import HighPass
 from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word, to_pcm16
 
@@ -78,7 +78,8 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._initial_cmn = self.decoder.get_cmn()
         self._highpass = HighPass(HIGHPASS_HZ, SAMPLE_RATE)
         self._denoise = NoiseSuppressor(SAMPLE_RATE)
-        self._lag = (self._highpass.delay + self._denoise.delay) / SAMPLE_RATE
+        self._lag_samples = self._highpass.delay + self._denoise.delay
+        self._lag = self._lag_samples / SAMPLE_RATE
         self._noise = np.random.default_rng(0)
 
     def _words(self) -> list[Word]:
@@ -97,10 +98,13 @@ class PocketSphinxRecognizer(CommandRecognizer):
                               min(1.0, confidence)))
         return words
 
+    def _front_end(self, samples: np.ndarray) -> bytes:
+        """What the decoder hears: noise suppressed, high-passed, then dithered."""
+        filtered = self._highpass(self._denoise(samples))
+        return to_pcm16(filtered + self._noise.normal(0.0, DITHER, filtered.size)).tobytes()
+
     def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        filtered = self._highpass(self._denoise(np.frombuffer(pcm, dtype=np.int16) / 32768.0))
-        filtered = filtered + self._noise.normal(0.0, DITHER, filtered.size)
-        final = self._frames(to_pcm16(filtered).tobytes())
+        final = self._frames(self._front_end(np.frombuffer(pcm, dtype=np.int16) / 32768.0))
         wanted = self.live and self.tuning.settle is not None
         partial = self._words() if self._in_utterance and wanted else []
         return final, partial
@@ -136,8 +140,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
 
     def _finish(self) -> list[Word]:
         # The filters still hold the last few milliseconds of input: push them through.
-        flush = np.zeros(self._highpass.delay + self._denoise.frame)
-        words = self._frames(to_pcm16(self._denoise(self._highpass(flush))).tobytes())
+        words = self._frames(self._front_end(np.zeros(self._lag_samples)))
         tail = self._endpointer.end_stream(self._pending) if self._pending else None
         self._pending = b""
         if tail:  # None, or b"" when the stream ended exactly on a frame
