@@ -161,9 +161,13 @@ class TrainingLog:
             probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                     timeout=self.busy_timeout)
             try:
+                # One read transaction: another process may be creating the log right now,
+                # and three separate reads could see before and after its first commit.
+                probe.execute("BEGIN")
+                tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
                 version = probe.execute("PRAGMA user_version").fetchone()[0]
                 app_id = probe.execute("PRAGMA application_id").fetchone()[0]
-                tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                probe.execute("COMMIT")
             finally:
                 probe.close()
         except sqlite3.Error as error:
@@ -200,7 +204,7 @@ class TrainingLog:
             raise self._explain(error) from None
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(db)
             if mode.lower() != "wal":
                 raise OutputError(f"cannot use write-ahead logging for {self.path} "
                                   f"(journal mode stays {mode}); pass --db FILE on a "
@@ -213,6 +217,23 @@ class TrainingLog:
                 raise self._explain(error) from None
             raise
         return db
+
+    def _switch_to_wal(self, db: sqlite3.Connection) -> str:
+        """Set write-ahead logging, retrying while another process holds the file.
+
+        Changing the journal mode of a new file can fail with "database is locked" at
+        once, without SQLite's busy handler waiting (two processes creating one log at
+        the same moment), so the wait up to ``busy_timeout`` is done here.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as error:
+                text = str(error).lower()
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         """Bring the schema to SCHEMA_VERSION, one transaction, under the write lock."""
