@@ -77,7 +77,7 @@ def locate(room: np.ndarray, clip: np.ndarray) -> tuple[int, float]:
 
 @pytest.mark.xfail(strict=False, reason="known weak: PocketSphinx often decodes nothing of a "
                    "user's word said over the coach even after echo cancellation (passed 6 of 7 "
-                   "runs when written, 3 of 8 at the end of the session, also with the "
+                   "runs when written, 2 of 9 at the end of the session, also with the "
                    "recogniser's front end bypassed); see benchmarks/README.md, barge-in")
 @pytest.mark.parametrize("language, engine", [("en", "pocketsphinx")])
 def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
