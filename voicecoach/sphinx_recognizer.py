@@ -73,7 +73,6 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._pending = b""
         self._in_utterance = False
         self._utt_start = 0.0
-        self._consumed = 0
         self._frame_rate = float(self.decoder.config["frate"])
         self._initial_cmn = self.decoder.get_cmn()
         self._highpass = HighPass(HIGHPASS_HZ, SAMPLE_RATE)
@@ -116,7 +115,6 @@ class PocketSphinxRecognizer(CommandRecognizer):
         while len(self._pending) >= self._frame_bytes:
             frame, self._pending = (self._pending[:self._frame_bytes],
                                     self._pending[self._frame_bytes:])
-            self._consumed += len(frame) // 2
             final += self._step(self._endpointer.process(frame))
         return final
 
