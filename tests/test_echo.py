@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import speechgen
-from voicecoach.echo import ECHO_THRESHOLD_DB, AudioRing, EchoGuard, echo_residual_db
+from voicecoach.echo import (ECHO_THRESHOLD_DB, AudioRing, EchoCanceller, EchoGuard,
+                             echo_residual_db)
 
 RATE = speechgen.RATE
 
@@ -28,19 +29,20 @@ def user() -> np.ndarray:
 
 
 def room(played: np.ndarray, delay: float = 0.23, gain: float = 0.4,
-         seed: int = 1) -> np.ndarray:
+         seed: int = 1, reverb: float = 0.06, noise: float = 1e-3) -> np.ndarray:
     """What the mic hears of ``played``: delayed, scaled, low-passed, with a 120 ms
-    exponentially decaying reverberant tail and a little noise."""
+    exponentially decaying reverberant tail (``reverb``: its level) and a little noise
+    (0: digital silence between phrases, as from the PulseAudio room rig)."""
     rng = np.random.default_rng(seed)
     tail = rng.standard_normal(int(0.12 * RATE)) * np.exp(-np.arange(int(0.12 * RATE))
                                                           / (0.03 * RATE))
     response = np.zeros(int(0.12 * RATE) + 8)
-    response[0], response[8:] = 1.0, 0.06 * tail
+    response[0], response[8:] = 1.0, reverb * tail
     response = np.convolve(response, np.ones(4) / 4)  # a gentle low-pass
     wet = np.convolve(played, response)[:played.size] * gain
     shift = int(delay * RATE)
     mic = np.concatenate([np.zeros(shift), wet])[:played.size]
-    return (mic + rng.normal(0, 1e-3, mic.size)).astype(np.float32)
+    return (mic + rng.normal(0, noise, mic.size)).astype(np.float32)
 
 
 def mix_user(mic: np.ndarray, user: np.ndarray, at: int, level_db: float) -> np.ndarray:
@@ -117,3 +119,54 @@ def test_ring_wraps_and_reads_by_time() -> None:
     np.testing.assert_array_equal(ring.read_samples(2000, 500), signal[2000:2500])
     assert not ring.read_samples(1000, 10).any()  # overwritten
     np.testing.assert_allclose(ring.read(12.0, 12.1), signal[2000:2100])
+
+
+def cancel_live(played: np.ndarray, mic: np.ndarray, ahead: float = 0.2) -> np.ndarray:
+    """Run the EchoCanceller as the live session does: the player writes its ring
+    ``ahead`` seconds before the microphone hears it (the output buffer), the microphone
+    arrives in 50 ms blocks, each cleaned as it comes."""
+    played_ring, mic_ring = AudioRing(22050), AudioRing(RATE)
+    canceller = EchoCanceller(played_ring, mic_ring)
+    up = np.interp(np.arange(int(played.size * 22050 / RATE)) * RATE / 22050,
+                   np.arange(played.size), played).astype(np.float32)
+    block, out, fed = RATE // 20, [], 0
+    for first in range(0, mic.size - block + 1, block):
+        until = min(up.size, int((first + block + ahead * RATE) * 22050 / RATE))
+        for start in range(fed, until, 1024):
+            piece = up[start:min(start + 1024, until)]
+            played_ring.write(piece, 5.0 + start / 22050)
+        fed = max(fed, until)
+        mic_ring.write(mic[first:first + block], 5.0 + first / RATE)
+        out.append(canceller.clean(mic[first:first + block]))
+    return np.concatenate(out)
+
+
+def power_db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.asarray(samples, np.float64) ** 2) + 1e-20))
+
+
+@pytest.mark.parametrize("noise", [1e-3, 0.0])
+def test_canceller_removes_the_coach_and_keeps_the_user(user: np.ndarray,
+                                                        noise: float) -> None:
+    """The user speaks at the very start of a coach phrase that follows a second of
+    silence (rep 2 starting: "Rep two, drive up"): the coach is removed from where the
+    user speaks, though nothing was played just before to keep the alignment fresh.
+    The room is dry, like the PulseAudio room rig: the canceller's short filter does
+    not model reverberation (benchmarks/README.md, barge-in)."""
+    first = speechgen.say("three, lower slowly", "en-us")
+    second = speechgen.say("rep two, drive up, and hold", "en-us")
+    gap = np.zeros(RATE, dtype=np.float32)
+    played = np.concatenate([first, first, gap, second, gap[:RATE // 2]])
+    echo = room(played, delay=0.02, reverb=0.0, noise=noise)
+    at = 2 * first.size + gap.size + int(0.03 * RATE)
+    voice = mix_user(echo, user, at, -6.0) - echo  # 6 dB under the coach
+    mic = echo + voice
+    clean = cancel_live(played, mic)
+    span = slice(at, at + user.size)
+    coach_left = clean[span] - voice[span]
+    assert power_db(coach_left) < power_db(echo[span]) - 15  # the coach is removed ...
+    assert power_db(coach_left) < power_db(voice[span]) - 8  # ... the user stays on top
+    alone = slice(RATE // 2, 2 * first.size)  # the coach alone, once aligned
+    assert power_db(clean[alone]) < power_db(mic[alone]) - 20
+    quiet = slice(2 * first.size + RATE // 4, 2 * first.size + 3 * RATE // 4)
+    np.testing.assert_allclose(clean[quiet], mic[quiet], atol=1e-6)  # nothing added

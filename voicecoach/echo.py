@@ -336,6 +336,8 @@ the room rig, unrelated speech never gets near) proves the lag..."""
 CANCEL_TRUST_SECONDS = 10.0
 """... for this long: meanwhile weaker fits are subtracted too (the user talking over
 the coach weakens the fit, not the alignment)."""
+SILENT_POWER = 1e-9
+"""Mean power (-90 dBFS) under which a microphone window is silence: no lag to find."""
 CANCEL_TAPS = 32
 CANCEL_PRE_TAPS = 8
 """Filter taps (samples at the microphone's rate) of the canceller, of which this many
@@ -395,9 +397,12 @@ class EchoCanceller:
             if anchor is not None and anchor != self._anchor:
                 kept, self._anchor = self._anchor, anchor
                 other = self._fit(mic, first, n)
-                if other is not None and (fit is None or other[1] < fit[1]):
-                    fit = other
-                    good = fit[1] <= CANCEL_BELOW * fit[2]
+                # A new lag must prove itself with a good fit: one found where a phrase
+                # has only just started (little played to line up with) is noise, and
+                # replacing the proven lag with it leaves the phrase onset uncancelled.
+                if other is not None and other[1] <= CANCEL_BELOW * other[2] \
+                        and (fit is None or other[1] < fit[1]):
+                    fit, good = other, True
                 else:
                     self._anchor = kept
         if fit is None:
@@ -415,6 +420,8 @@ class EchoCanceller:
     def _search(self, mic: np.ndarray, first: int) -> float | None:
         """The anchor at which the played ring best lines up with ``mic`` (which starts
         at microphone sample ``first``), around where the stream clocks say."""
+        if float(np.dot(mic, mic)) < SILENT_POWER * mic.size:
+            return None  # nothing heard to line up with
         rate = self.mic.rate
         t0 = self.mic.time_at(first)
         low = int(self.played.sample_at(t0 - MAX_LAG_SECONDS))
@@ -446,6 +453,7 @@ class EchoCanceller:
         h = np.linalg.solve(a, cross)
         energy = float(np.dot(mic, mic))
         left = energy - float(np.dot(h, cross))
-        if not np.isfinite(left):
+        # A silent window (digital silence between phrases) fits any lag perfectly.
+        if not np.isfinite(left) or energy < SILENT_POWER * size:
             return None
         return np.correlate(reference[size - n:], h, "valid"), max(left, 0.0), energy
