@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,9 @@ SPHINX_TUNING = Tuning(threshold=0.0, settle=None)
 """PocketSphinx's partial hypotheses change their mind too often to act on: firing from
 them (settle 0.15 s) cut live accuracy from 87 / 93 % to 67 / 88 % for a median latency
 of 97 ms instead of 393 ms (benchmarks/README.md, "Command recognition")."""
+ENDPOINTER_WINDOW = 0.2
+"""Seconds of mostly non-speech that end an utterance (PocketSphinx's Endpointer; its
+``ratio`` 0.6): commands come from final results, so this is most of the reaction time."""
 DITHER = 60.0 / 32768.0
 """Faint noise added after the filters: digital silence (exact zeros, common in synthetic or
 gated recordings) skews PocketSphinx's cepstral mean."""
@@ -68,7 +72,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self.decoder.add_jsgf_string("commands", jsgf_grammar(vocabulary.phrases(), filler,
                                                               list(noise)))
         self.decoder.activate_search("commands")
-        self._endpointer = pocketsphinx.Endpointer(window=0.3, ratio=0.6)
+        self._endpointer = self._new_endpointer()
         self._frame_bytes = self._endpointer.frame_bytes
         self._pending = b""
         self._in_utterance = False
@@ -80,6 +84,9 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._lag_samples = self._highpass.delay + self._denoise.delay
         self._lag = self._lag_samples / SAMPLE_RATE
         self._noise = np.random.default_rng(0)
+
+    def _new_endpointer(self) -> Any:
+        return self._ps.Endpointer(window=ENDPOINTER_WINDOW, ratio=0.6)
 
     def _words(self) -> list[Word]:
         words = []
@@ -149,7 +156,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
             self.decoder.process_raw(tail, False, False)
         if self._in_utterance:
             words += self._end_utterance()
-        self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
+        self._endpointer = self._new_endpointer()
         return words
 
     def calibrate(self, samples: np.ndarray) -> None:
@@ -178,7 +185,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
             self._in_utterance = False
 
         self._pending = b""
-        self._endpointer = self._ps.Endpointer(window=0.3, ratio=0.6)
+        self._endpointer = self._new_endpointer()
         self._highpass.reset()
         self._denoise.reset()
         self._noise = np.random.default_rng(0)
