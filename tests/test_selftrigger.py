@@ -23,12 +23,12 @@ from voicecoach.log import TrainingLog
 from voicecoach.workout import load_workout
 
 
-def short_hip_thrust(language: str) -> str:
-    """The built-in hip thrust of ``language`` cut to one side of three reps, no setup."""
+def short_hip_thrust(language: str, reps: int = 3) -> str:
+    """The built-in hip thrust of ``language`` cut to one side of ``reps`` reps, no setup."""
     exercise = load_workout("hip-thrust", language).exercises[0]
     lines = [f'name = "{exercise.name}"', 'description = "short"', "", "[[exercise]]",
              f'name = "{exercise.name}"', f'tip = "{exercise.tip}"', 'sides = ["left"]',
-             "reps = 3"]
+             f"reps = {reps}"]
     if exercise.side_cues and "left" in exercise.side_cues:
         lines.append(f'side_cues = {{ left = "{exercise.side_cues["left"]}" }}')
     for phase in exercise.phases:
