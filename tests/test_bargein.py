@@ -22,6 +22,7 @@ import pytest
 import speechgen
 from rigs import PLAYED_RATE, PulseRig
 from test_selftrigger import short_hip_thrust
+from voicecoach.audio import read_wav
 from voicecoach.errors import InputError
 from voicecoach.log import TrainingLog
 from voicecoach.speech import SpeechRenderer, default_voice
@@ -42,6 +43,10 @@ a coach phrase's onset, is not decoded: benchmarks/README.md, barge-in)."""
 def voiced_rms(samples: np.ndarray) -> float:
     loud = samples[np.abs(samples) > 0.01]
     return float(np.sqrt(np.mean(loud.astype(np.float64) ** 2))) if loud.size else 0.0
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.asarray(samples, np.float64) ** 2)))
 
 
 def logged(db: Path) -> list:
@@ -82,6 +87,7 @@ def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
     workout = tmp_path / "short-hip-thrust.toml"
     workout.write_text(short_hip_thrust(language, REPS), encoding="utf-8")
     db = tmp_path / "log.sqlite3"
+    heard_wav = tmp_path / "heard.wav"
     words, voice = USER_VOICE[language]
     coach_rms = voiced_rms(SpeechRenderer(default_voice(language)).render("drive up"))
     spoken = speechgen.say(words, voice)
@@ -90,7 +96,8 @@ def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
     recording = pulse.record("room.monitor")
     process = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", language,
-         "--engine", engine, "--db", str(db)], env=pulse.env(), stdin=subprocess.PIPE,
+         "--engine", engine, "--db", str(db), "--record-mic", str(heard_wav)],
+        env=pulse.env(), stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         paused = False
@@ -136,6 +143,18 @@ def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
     gain = float(np.dot(segment, played) / np.dot(played, played))
     coach = segment - gain * played
     assert voiced_rms(coach) > voiced_rms(gain * played), "the coach was not speaking"
+
+    # What the recogniser heard (--record-mic): the coach taken out, the user's word kept,
+    # and standing out more clearly than in the room.
+    heard_audio, rate = read_wav(heard_wav)
+    assert rate == 16000 and heard_audio.size > 20 * rate
+    at_16k = np.interp(np.arange(int(user.size * rate / speechgen.RATE)) * speechgen.RATE
+                       / rate, np.arange(user.size), user).astype(np.float32)
+    _, clear = locate(heard_audio, at_16k)
+    assert clear > max(0.5, corr), (clear, corr)
+    room_16k = np.interp(np.arange(int(room.size * rate / PLAYED_RATE)) * PLAYED_RATE / rate,
+                         np.arange(room.size), room)
+    assert 20 * np.log10(rms(heard_audio) / rms(room_16k)) < -12  # the coach is gone
     with TrainingLog(db, readonly=True) as log:
         (summary,) = log.sessions()
     assert summary.total_reps == REPS

@@ -3,6 +3,8 @@ PulseAudio rig (real time)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from rigs import AlsaFileRig, PulseRig, burst, espeak, onsets, run_player
@@ -203,3 +205,19 @@ def test_counts_arrive_one_second_apart_in_the_room(pulse: PulseRig) -> None:
     assert len(found) == 5
     gaps = np.diff(found) / RATE
     assert np.all(np.abs(gaps - 1.0) < 0.002), gaps
+
+
+def test_record_mic_to_an_unwritable_place_is_one_line_and_no_session(
+        alsa_file_rig: AlsaFileRig, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    blocker = out / "not-a-folder"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    db = out / "log.sqlite3"
+    result = alsa_file_rig.run_cli("run", "hip-thrust", "--keys-only", "--db", str(db),
+                                   "--record-mic", str(blocker / "heard.wav"), timeout=60)
+    assert result.returncode == 5, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "--record-mic" in line and "heard.wav" in line and "Traceback" not in line
+    assert not db.exists()  # failed before a session was logged
+    assert list(out.iterdir()) == [blocker]  # and left nothing behind

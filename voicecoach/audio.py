@@ -56,3 +56,42 @@ def write_wav_atomic(path: Path, samples: np.ndarray) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class WavRecorder:
+    """A 16-bit mono WAV written block by block (e.g. a live microphone), under a temp
+    name in the target folder and renamed into place by :meth:`close`, so a reader never
+    sees a half-written file."""
+
+    def __init__(self, path: Path, rate: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".",
+                                         suffix=".tmp")
+        self._handle = os.fdopen(fd, "wb")
+        self._wav = wave.open(self._handle, "wb")
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(rate)
+
+    def write(self, samples: np.ndarray) -> None:
+        """Append float samples in [-1, 1] (nothing, once closed)."""
+        if self._handle.closed:
+            return
+        self._wav.writeframes(to_int16(np.asarray(samples, dtype=np.float32)).tobytes())
+
+    def close(self) -> None:
+        """Finish the header and move the file into place (once; later calls do nothing)."""
+        if self._handle.closed:
+            return
+        self._wav.close()
+        self._handle.close()
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, self.path)
+
+    def discard(self) -> None:
+        """Close without keeping anything: the temp file is removed."""
+        if not self._handle.closed:
+            self._wav.close()
+            self._handle.close()
+        Path(self._tmp).unlink(missing_ok=True)

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE
+from voicecoach.audio import SAMPLE_RATE, WavRecorder
 from voicecoach.display import LiveView, ViewState
 from voicecoach.echo import AudioRing, EchoCanceller, EchoGuard
 from voicecoach.history import EventKind
@@ -132,12 +132,15 @@ class Listener:
 
     def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
                  on_lost: Callable[[], None], *, device: str | int | None = None,
-                 played: AudioRing | None = None, clock: Callable[[], float] | None = None):
+                 played: AudioRing | None = None, clock: Callable[[], float] | None = None,
+                 record: WavRecorder | None = None):
+        """``record``: where to save what the recogniser hears (closed by :meth:`close`)."""
         import sounddevice as sd
 
         self.recognizer = recognizer
         self.on_heard, self.on_lost = on_heard, on_lost
         self.clock = clock
+        self.record = record
         self.mic = AudioRing(MIC_RATE, MIC_RING_SECONDS)
         self.echo = EchoGuard(played, self.mic) if played is not None and clock else None
         # The recogniser hears the microphone with the coach's playback taken out.
@@ -172,6 +175,8 @@ class Listener:
             self._stream.close(ignore_errors=True)
         except Exception:  # noqa: BLE001 - the device may already be gone
             pass
+        if self.record is not None:
+            self.record.close()
 
     def _run(self) -> None:
         import sounddevice as sd
@@ -210,6 +215,8 @@ class Listener:
                 samples = self.canceller.clean(samples)
                 if samples is not raw and trace_log.isEnabledFor(logging.DEBUG):
                     trace("aec", raw=float(np.dot(raw, raw)), left=float(np.dot(samples, samples)))
+            if self.record is not None:
+                self.record.write(samples)
             for result in self.recognizer.accept(samples):
                 heard = self._heard(result, fed_until, offset)
                 if self.echo is not None:

@@ -49,6 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-latency", type=float, metavar="SECONDS", default=None,
                         help="output buffer: lower reacts to commands sooner, too low "
                              f"crackles (default {DEFAULT_LATENCY})")
+    parser.add_argument("--record-mic", type=Path, metavar="FILE.wav",
+                        help="save what the recogniser hears (the microphone, the coach's "
+                             "voice taken out) as a 16 kHz WAV: replay it with `listen "
+                             "--file`, or attach it to a bug report")
     parser.add_argument("--keys-only", action="store_true",
                         help="do not listen; use the keyboard (Enter, p, r, d, q)")
     parser.add_argument("--db", type=Path, metavar="PATH",
@@ -65,6 +69,8 @@ class _Mic:
 
     listener: Any = None
     error: str = ""
+    record: Any = None
+    """A :class:`voicecoach.audio.WavRecorder` for ``--record-mic``, or None."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,7 +122,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
     request = plan_request(args)
     try:
         workout, phrases = load_plan_workout(request)
-        mic = _Mic()
+        mic = _Mic(record=_open_recording(args.record_mic))
         mic_ready = threading.Event()
         recognizer_box: dict[str, Any] = {}
         if not args.keys_only:
@@ -152,6 +158,8 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
                                                     plan_fingerprint(timeline))
     except BaseException:
         intro.close()
+        if "mic" in locals() and mic.record is not None:
+            mic.record.discard()
         raise
 
     intro.wait_finished(timeout=3)
@@ -188,12 +196,29 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
         keys.close()
         if mic.listener is not None:
             mic.listener.close()
+        if mic.record is not None:
+            mic.record.close()  # kept even when the microphone never opened
         if outcome is Outcome.FINISHED:
             player.wait_finished(timeout=5)
         player.close()
         training_log.close()
     print(f"session {session_id} {outcome.value if outcome else 'ended'}")
     return 0
+
+
+def _open_recording(path: Path | None) -> Any:
+    """The ``--record-mic`` file, opened for writing (None without the option)."""
+    if path is None:
+        return None
+    from voicecoach.audio import WavRecorder
+    from voicecoach.errors import OutputError
+    from voicecoach.session import MIC_RATE
+
+    try:
+        return WavRecorder(path, MIC_RATE)
+    except OSError as error:
+        raise OutputError(f"--record-mic {path}: cannot write there ({error.strerror}); "
+                          "choose another file") from error
 
 
 def _resume_phrase(phrases: Any, position: Any) -> str:
@@ -244,7 +269,7 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any,
         listener = Listener(box["recognizer"], session.heard,
                             lambda: session.notice("mic_lost"), device=device,
                             played=player.played,
-                            clock=lambda: player.time)
+                            clock=lambda: player.time, record=mic.record)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
         print(f"voicecoach: no microphone ({error}); using the keyboard", file=sys.stderr)
