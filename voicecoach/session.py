@@ -134,7 +134,7 @@ class Listener:
                  on_lost: Callable[[], None], *, device: str | int | None = None,
                  played: AudioRing | None = None, clock: Callable[[], float] | None = None,
                  record: WavRecorder | None = None):
-        """``record``: where to save what the recogniser hears (closed by :meth:`close`)."""
+        """``record``: where to save what the recogniser hears (the caller closes it)."""
         import sounddevice as sd
 
         self.recognizer = recognizer
@@ -175,8 +175,6 @@ class Listener:
             self._stream.close(ignore_errors=True)
         except Exception:  # noqa: BLE001 - the device may already be gone
             pass
-        if self.record is not None:
-            self.record.close()
 
     def _run(self) -> None:
         import sounddevice as sd

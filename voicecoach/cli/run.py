@@ -120,9 +120,10 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
     from voicecoach.timeline import CueKind, compile_timeline
 
     request = plan_request(args)
+    mic = _Mic()
     try:
         workout, phrases = load_plan_workout(request)
-        mic = _Mic(record=_open_recording(args.record_mic))
+        mic.record = _open_recording(args.record_mic)
         mic_ready = threading.Event()
         recognizer_box: dict[str, Any] = {}
         if not args.keys_only:
@@ -158,7 +159,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
                                                     plan_fingerprint(timeline))
     except BaseException:
         intro.close()
-        if "mic" in locals() and mic.record is not None:
+        if mic.record is not None:
             mic.record.discard()
         raise
 
