@@ -272,6 +272,17 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     assert not clip_starts(played, speech.render("Sit by the bench."))
 
 
+def _session_logged(db: Path) -> bool:
+    """Whether the training log at ``db`` has a session yet."""
+    from voicecoach.errors import InputError
+
+    try:
+        with TrainingLog(db, readonly=True) as log:
+            return bool(log.sessions())
+    except InputError:  # not created yet, or its schema not written yet
+        return False
+
+
 def test_ctrl_c_stops_cleanly_and_is_logged(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                             tmp_path: Path) -> None:
     import signal
@@ -284,7 +295,14 @@ def test_ctrl_c_stops_cleanly_and_is_logged(alsa_file_rig: AlsaFileRig, workout_
         [sys.executable, "-m", "voicecoach", "run", str(workout_file), "--keys-only",
          "--db", str(db)], env=alsa_file_rig.env(), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)  # waiting at the first gate
+    # Interrupt once the session is logged and the coach waits at the first gate (a
+    # fixed delay raced start-up on a busy machine: the signal found no session yet).
+    deadline = time.monotonic() + 60
+    while not _session_logged(db):
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the session never started"
+        time.sleep(0.1)
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
