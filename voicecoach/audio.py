@@ -43,19 +43,13 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 def write_wav_atomic(path: Path, samples: np.ndarray) -> None:
     """Write a 16-bit mono WAV at SAMPLE_RATE via a temp file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    recorder = WavRecorder(path, SAMPLE_RATE)
     try:
-        with os.fdopen(fd, "wb") as handle, wave.open(handle, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(SAMPLE_RATE)
-            wav.writeframes(to_int16(samples).tobytes())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary data files
-        os.replace(tmp, path)
+        recorder.write(samples)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        recorder.discard()
         raise
+    recorder.close()
 
 
 class WavRecorder:
