@@ -74,3 +74,17 @@ def test_catalogue_missing_a_phrase_is_rejected(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("VOICECOACH_PROMPTS", str(tmp_path))
     with pytest.raises(InputError, match="switch_sides"):
         load_phrases("xx")
+
+
+def test_ctrl_c_while_starting_up_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # Building the parser imports every subcommand's libraries (numpy, PortAudio), the
+    # longest stretch of start-up: an early Ctrl-C lands there.
+    from voicecoach import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["list"]) == 130
+    assert capsys.readouterr().err == "voicecoach: error: interrupted\n"

@@ -41,8 +41,10 @@ def fail(message: str, exit_code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
     try:
+        # Inside the try: building the parser imports the subcommands' libraries
+        # (numpy, PortAudio...), which takes long enough for an early Ctrl-C to land.
+        args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except VoicecoachError as error:
         return fail(str(error), error.exit_code)
