@@ -107,33 +107,50 @@ def run_session(rig: AlsaFileRig, workout: Path, db: Path, script: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def clip_starts(played: np.ndarray, clip: np.ndarray, min_corr: float = 0.95) -> list[int]:
-    """Samples where ``clip`` starts in ``played``.
+CLIP_SKIP, CLIP_PART = 441, 2205
+"""clip_starts compares 100 ms of a clip (CLIP_PART samples at 22.05 kHz) past its
+first 20 ms (CLIP_SKIP), so another sound's short fade over its onset does not matter."""
 
-    The player copies clips sample-exact, so near each sound onset a normalised
-    correlation close to 1 finds the clip even when another sound's short fade overlaps
-    its first milliseconds (only 100 ms of the clip after its first 20 ms are compared).
-    """
-    skip, size, reach = 441, 2205, 600
-    part = clip[skip:skip + size].astype(np.float64)
-    loud = np.flatnonzero(np.abs(played) > 0.02)
-    if loud.size == 0 or part.size < size:
-        return []
-    onsets = loud[np.concatenate(([True], np.diff(loud) > 200))]
+
+def clip_correlation(window: np.ndarray, clip: np.ndarray) -> np.ndarray:
+    """Normalised correlation of the compared part of ``clip`` with ``window`` at every
+    offset; index i = the part starting at i. FFT-based in blocks: the unpaced rig
+    plays minutes of silence in a second of wall clock, and a direct correlation (or one
+    FFT of it all) over that costs minutes (or gigabytes)."""
+    part = clip[CLIP_SKIP:CLIP_SKIP + CLIP_PART].astype(np.float64)
+    data = window.astype(np.float64)
+    if data.size < part.size or part.size < CLIP_PART:
+        return np.zeros(0)
+    n, step = 1 << 17, (1 << 17) - part.size + 1
+    spectrum = np.conj(np.fft.rfft(part, n))
+    dots = np.empty(data.size - part.size + 1)
+    for first in range(0, dots.size, step):
+        count = min(step, dots.size - first)
+        block = data[first:first + count + part.size - 1]
+        dots[first:first + count] = np.fft.irfft(np.fft.rfft(block, n) * spectrum, n)[:count]
+    power = np.concatenate(([0.0], np.cumsum(data ** 2)))
+    energy = np.sqrt(np.maximum(power[part.size:] - power[:-part.size], 0.0))
     norm = np.linalg.norm(part)
+    corr = dots / np.maximum(energy * norm, 1e-9)
+    # The player copies clips at their own level: a much quieter stretch is not the clip
+    # (and in near-silence the running sums' rounding makes the ratio meaningless).
+    corr[energy < 0.5 * norm] = 0.0
+    return corr
+
+
+def clip_starts(played: np.ndarray, clip: np.ndarray, min_corr: float = 0.95) -> list[int]:
+    """Samples where ``clip`` starts in ``played``, anywhere: also where it starts while
+    another sound is still loud (a pause fades the plan out and speaks at once, so the
+    clip need not follow a silence). The player copies clips sample-exact."""
+    corr = clip_correlation(played, clip)
     found: list[int] = []
-    for onset in onsets:
-        low = max(0, int(onset) - reach + skip)
-        window = played[low:int(onset) + reach + skip + size].astype(np.float64)
-        if window.size < size:
+    for at in np.flatnonzero(corr >= min_corr):
+        start = int(at) - CLIP_SKIP
+        if found and start - found[-1] <= CLIP_PART:
+            if corr[at] > corr[found[-1] + CLIP_SKIP]:
+                found[-1] = start  # the best offset of this occurrence
             continue
-        dots = np.correlate(window, part, mode="valid")
-        energy = np.sqrt(np.convolve(window ** 2, np.ones(size), mode="valid"))
-        corr = dots / np.maximum(energy * norm, 1e-12)
-        best = int(np.argmax(corr))
-        start = low + best - skip
-        if corr[best] >= min_corr and (not found or start - found[-1] > size):
-            found.append(start)
+        found.append(start)
     return found
 
 
