@@ -34,6 +34,7 @@ from commandset import TUNING_VOICES, Case, cases  # noqa: E402
 from voicecoach.commands import load_vocabulary  # noqa: E402
 from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
 from voicecoach.recognizer import CommandRecognizer, recognize_samples  # noqa: E402
+from voicecoach.spotter import create_spotter, has_spotter_model  # noqa: E402
 from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer  # noqa: E402
 from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer  # noqa: E402
 
@@ -46,6 +47,8 @@ def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandReco
     """Named recogniser factories available for ``language`` on this machine."""
     vocabulary = load_vocabulary(language)
     found: dict[str, Callable[[], CommandRecognizer]] = {}
+    if has_spotter_model(language):
+        found["spotter"] = lambda: create_spotter(language, vocabulary, live=live)
     if has_vosk_model(language):
         path = find_vosk_model(language)
         found["vosk"] = lambda: VoskRecognizer(vocabulary, path, VOSK_TUNING, live=live)

@@ -39,18 +39,32 @@ def english() -> PocketSphinxRecognizer:
     return create_recognizer("en", "pocketsphinx", live=False)  # type: ignore[return-value]
 
 
-def recogniser(request: pytest.FixtureRequest, language: str) -> CommandRecognizer:
-    recognizer: CommandRecognizer = request.getfixturevalue(
-        "english" if language == "en" else "korean")
+@pytest.fixture(scope="session")
+def spotters() -> dict[str, CommandRecognizer]:
+    return {language: create_recognizer(language, "spotter", live=False)
+            for language in ("en", "ko")}
+
+
+ENGINES = [pytest.param("en", "grammar", id="en-pocketsphinx"),
+           pytest.param("ko", "grammar", id="ko-vosk", marks=needs_ko),
+           pytest.param("en", "spotter", id="en-spotter"),
+           pytest.param("ko", "spotter", id="ko-spotter")]
+
+
+def recogniser(request: pytest.FixtureRequest, language: str, kind: str) -> CommandRecognizer:
+    """The language's grammar engine (PocketSphinx, Vosk) or its command spotter."""
+    recognizer: CommandRecognizer = (
+        request.getfixturevalue("spotters")[language] if kind == "spotter"
+        else request.getfixturevalue("english" if language == "en" else "korean"))
     recognizer.live = False
     return recognizer
 
 
-@pytest.mark.parametrize("language", ["en", pytest.param("ko", marks=needs_ko)])
-def test_each_command_heard_at_its_place(request: pytest.FixtureRequest, language: str) -> None:
+@pytest.mark.parametrize("language, kind", ENGINES)
+def test_each_command_heard_at_its_place(request: pytest.FixtureRequest, language: str, kind: str) -> None:
     voices, words, _, _ = CASES[language]
     vocabulary = load_vocabulary(language)
-    recognizer = recogniser(request, language)
+    recognizer = recogniser(request, language, kind)
     for voice in voices:
         signal, placed = speechgen.layout([(w, speechgen.say(w, voice)) for w in words],
                                           gap=0.8)
@@ -69,18 +83,18 @@ def test_each_command_heard_at_its_place(request: pytest.FixtureRequest, languag
         assert len(wrong) <= 1, (voice, placed, heard)
 
 
-@pytest.mark.parametrize("language", ["en", pytest.param("ko", marks=needs_ko)])
-def test_non_commands_yield_nothing(request: pytest.FixtureRequest, language: str) -> None:
+@pytest.mark.parametrize("language, kind", ENGINES)
+def test_non_commands_yield_nothing(request: pytest.FixtureRequest, language: str, kind: str) -> None:
     voices, _, others, _ = CASES[language]
-    recognizer = recogniser(request, language)
+    recognizer = recogniser(request, language, kind)
     signal, _ = speechgen.layout([(t, speechgen.say(t, voices[0])) for t in others], gap=0.8)
     assert recognize_samples(recognizer, signal) == []
 
 
-@pytest.mark.parametrize("language", ["en", pytest.param("ko", marks=needs_ko)])
-def test_command_inside_phrase(request: pytest.FixtureRequest, language: str) -> None:
+@pytest.mark.parametrize("language, kind", ENGINES)
+def test_command_inside_phrase(request: pytest.FixtureRequest, language: str, kind: str) -> None:
     voices, _, _, phrase = CASES[language]
-    recognizer = recogniser(request, language)
+    recognizer = recogniser(request, language, kind)
     signal, placed = speechgen.layout([(phrase, speechgen.say(phrase, voices[0]))])
     heard = recognize_samples(recognizer, signal)
     assert [h.command for h in heard] == [load_vocabulary(language).match(phrase)]

@@ -106,7 +106,8 @@ def silence_after(played: np.ndarray, start: int) -> int:
     return int(loud[0]) if loud.size else played.size - start
 
 
-@pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk")])
+@pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk"),
+                                              ("en", "spotter"), ("ko", "spotter")])
 def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Path,
                                         language: str, engine: str) -> None:
     workout = tmp_path / "e2e.toml"

@@ -20,7 +20,7 @@ import numpy as np
 
 from voicecoach.devices import Device
 from voicecoach.errors import DeviceError, InputError
-from voicecoach.recognizer import (ENGINES, SAMPLE_RATE, CommandHeard, CommandRecognizer,
+from voicecoach.recognizer import (ENGINE_HELP, ENGINES, SAMPLE_RATE, CommandHeard, CommandRecognizer,
                                    create_recognizer, recognize_samples)
 
 CHUNK_SECONDS = 0.03
@@ -36,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "microphone (repeatable; wav or anything ffmpeg reads)")
     parser.add_argument("--lang", default="en", help="command language (en, ko)")
     parser.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="recogniser: vosk when a model is found, else pocketsphinx "
-                             "for English (default auto)")
+                        help=ENGINE_HELP)
     parser.add_argument("--model", type=Path, metavar="PATH",
                         help="Vosk model folder (default: VOICECOACH_VOSK_MODEL, an "
                              "installed vosk-model-<lang> package, or ~/.cache/vosk)")

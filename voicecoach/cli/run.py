@@ -20,8 +20,7 @@ from typing import Any
 
 from voicecoach.cli._options import add_workout_arguments, plan_request
 from voicecoach.errors import VoicecoachError
-
-ENGINES = ("auto", "vosk", "pocketsphinx")
+from voicecoach.recognizer import ENGINE_HELP, ENGINES
 INTRO_EARCON = "start"
 DEFAULT_LATENCY = 0.2
 """Output latency (seconds) of the session's player; see :class:`voicecoach.live.LivePlayer`."""
@@ -40,8 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "resume, repeat, done and stop (keys: Enter, p, r, d, q).")
     add_workout_arguments(parser)
     parser.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="speech recogniser (auto: Vosk if a model is installed for "
-                             "the language, else PocketSphinx for English)")
+                        help=ENGINE_HELP)
     parser.add_argument("--model", type=Path, metavar="PATH", help="a Vosk model folder")
     parser.add_argument("--input", metavar="DEV", help="microphone (index or name; see "
                         "`voicecoach devices`)")

@@ -1,0 +1,386 @@
+"""Train a command spotter: synthetic speech streams -> speech embeddings -> MLP -> .npz.
+
+    python scripts/spotter/train.py --lang en|ko [--streams N] [--seed S]
+                                    [--out voicecoach/data/spotter-LANG.npz] [--work DIR]
+
+The data recipe, cost and held-out voices are in README.md next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # one core: set before numpy loads its BLAS
+
+import argparse
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path[:0] = [str(HERE), str(REPO), str(REPO / "tests")]
+
+import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, trimming)
+from export import CLASSES, FRAMES, export  # noqa: E402
+from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa: E402
+from voicecoach.paths import prompts_dir  # noqa: E402
+from voicecoach.spotter import embed, frame_end  # noqa: E402
+
+RATE = speechgen.RATE
+LEAD_SECONDS = 2.0
+SEGMENTS = 18
+POSITIVE_SECONDS = 0.45
+"""Frames whose audio ends within this long after a command's end are labelled with it."""
+CHUNK = 80
+"""Streams per work file (~55 min of audio, ~2.5 min of one core)."""
+DEFAULT_STREAMS = {"en": 1040, "ko": 400}
+"""As many streams as the prototype's final models were trained on."""
+IGNORE = -1
+
+Piece = tuple[np.ndarray, int, bool]
+"""Audio, label (command class, 0 none, IGNORE) and whether it follows without a gap."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one language's training streams are made of (words_<lang>.toml + prompts/)."""
+
+    aliases: dict[str, tuple[str, ...]]
+    filler: list[str]
+    numbers: list[str]
+    prefixes: list[str]
+    suffixes: list[str]
+    suffix_fallback: str
+    benchmark_phrases: set[str]
+    gym: list[str]
+    gym_ambiguous: set[str]
+    carriers: list[str]
+    command_words: re.Pattern[str]
+    languages: list[str]
+    always_variant: set[str]
+    variant_share: float
+    variants: list[str]
+    augment_share: float
+    filler_prefix_share: float
+    templates: list[str]
+    placeholders: dict[str, list[str]]
+
+
+def _normal(text: str) -> str:
+    return " ".join(words_of(text))
+
+
+def hangul_carriers(count: int = 3000) -> list[str]:
+    """Pseudo-words: one Hangul syllable said 1-3 times (a fixed list; the prototype's)."""
+    syllables = [chr(code) for code in range(0xAC00, 0xD7A4, 37)]
+    return ["".join(random.Random(i).choice(syllables)
+                    for _ in range(random.Random(i + 9).randint(1, 3))) for i in range(count)]
+
+
+def load_recipe(lang: str) -> Recipe:
+    with (HERE / f"words_{lang}.toml").open("rb") as handle:
+        words = tomllib.load(handle)
+    with (HERE / "voices.toml").open("rb") as handle:
+        voices = tomllib.load(handle)
+    with (prompts_dir() / lang / "phrases.toml").open("rb") as handle:
+        phrases = tomllib.load(handle)
+    vocabulary = load_vocabulary(lang)
+    exclude = re.compile(words["carrier_exclude"])
+    carriers = ((HERE / words["carrier_file"]).read_text(encoding="utf-8").split()
+                if words["carrier_file"] else hangul_carriers())
+    lists = {"numbers": words["numbers"], "side": list(phrases["sides"].values())}
+    for name, value in words["placeholders"].items():
+        lists[name] = value if isinstance(value, list) else lists[value]
+    return Recipe(
+        aliases={name: vocabulary.commands[name] for name in COMMAND_NAMES},
+        filler=list(vocabulary.filler), numbers=words["numbers"],
+        prefixes=words["prefixes"], suffixes=words["suffixes"],
+        suffix_fallback=words["suffix_fallback"],
+        benchmark_phrases={_normal(p) for p in words["benchmark_phrases"]},
+        gym=words["gym"], gym_ambiguous=set(words["gym_ambiguous"]),
+        carriers=[w for w in carriers if not exclude.search(w)],
+        command_words=re.compile(words["command_words"], re.IGNORECASE),
+        languages=words["languages"], always_variant=set(words["always_variant"]),
+        variant_share=words["variant_share"],
+        variants=[v for v in voices["variants"] if v not in voices["held_out"]],
+        augment_share=words["augment_share"], filler_prefix_share=words["filler_prefix_share"],
+        templates=list(phrases["say"].values()),
+        placeholders={name: lists[name] for name in
+                      ("workout", "exercise", "n", "total", "side", "reps", "count", "say",
+                       "seconds")})
+
+
+def coach_phrases(rng: random.Random, recipe: Recipe) -> list[str]:
+    """Every coach template of prompts/<lang>/phrases.toml, filled in three times."""
+    return [template.format(**{name: rng.choice(values)
+                               for name, values in recipe.placeholders.items()})
+            for template in recipe.templates for _ in range(3)]
+
+
+def voice(rng: random.Random, recipe: Recipe) -> str:
+    language = rng.choice(recipe.languages)
+    if language in recipe.always_variant or rng.random() < recipe.variant_share:
+        return f"{language}+{rng.choice(recipe.variants)}"
+    return language
+
+
+def augmentation(rng: random.Random) -> list[str]:
+    """Random sox effects for acoustic variety beyond espeak-ng's formant sound."""
+    effects: list[str] = []
+    if rng.random() < 0.5:
+        effects += ["pitch", str(rng.randint(-400, 400))]
+    if rng.random() < 0.4:
+        effects += ["equalizer", str(rng.choice([300, 800, 1500, 2500, 4000])), "1.0q",
+                    str(rng.randint(-10, 10))]
+    if rng.random() < 0.3:
+        effects += ["lowpass", str(rng.randint(3000, 7000))]
+    if rng.random() < 0.3:
+        effects += ["highpass", str(rng.randint(100, 400))]
+    if rng.random() < 0.3:
+        effects += ["reverb", str(rng.randint(10, 50)), "50", str(rng.randint(10, 60))]
+    if rng.random() < 0.2:
+        effects += ["overdrive", str(rng.randint(2, 10))]
+    if rng.random() < 0.2:
+        effects += ["tremolo", str(rng.uniform(3, 7)), str(rng.randint(10, 30))]
+    return effects
+
+
+def speak(rng: random.Random, text: str, voice_name: str, speed: int, pitch: int,
+          augment: bool) -> np.ndarray:
+    """One espeak-ng utterance at RATE, maybe time-stretched and augmented, trimmed."""
+    wav = subprocess.run(["espeak-ng", "-v", voice_name, "-s", str(speed), "-p", str(pitch),
+                          "--stdout", text], capture_output=True, check=True).stdout
+    tempo = rng.choice([1.0, 1.0, 1.0, rng.uniform(0.8, 1.2)])
+    effects = ["tempo", "-s", f"{tempo:.3f}"] if tempo != 1.0 else []
+    if augment and rng.random() < 0.7:
+        effects += augmentation(rng)
+    raw = subprocess.run(["sox", "-q", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-c", "1",
+                          "-b", "16", "-e", "signed-integer", "-", *effects],
+                         input=wav, capture_output=True, check=True).stdout
+    return speechgen.trim(np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768.0)
+
+
+def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray],
+            filler_prefix: bool) -> list[Piece]:
+    """A command alone, after a prefix, or before a suffix (never a benchmark phrase)."""
+    index = rng.randrange(len(COMMAND_NAMES))
+    label = index + 1
+    alias = rng.choice(recipe.aliases[COMMAND_NAMES[index]])
+    form = rng.random()
+    if form < 0.4:
+        return [(say(alias), label, False)]
+    if form < 0.7:
+        prefix = rng.choice(recipe.prefixes)
+        if filler_prefix and rng.random() < 0.4:
+            prefix = " ".join(rng.choice(recipe.filler + recipe.numbers)
+                              for _ in range(rng.randint(1, 2)))
+        if _normal(f"{prefix} {alias}") in recipe.benchmark_phrases:
+            prefix = recipe.prefixes[0]
+        text = f"{prefix}, {alias}" if rng.random() < 0.5 else f"{prefix} {alias}"
+        return [(say(text), label, False)]  # the command ends where the rendering ends
+    suffix = rng.choice(recipe.suffixes)
+    if _normal(f"{alias} {suffix}") in recipe.benchmark_phrases:
+        suffix = recipe.suffix_fallback
+    if rng.random() < 0.5:  # one rendering (natural prosody); command end estimated
+        whole, tail = say(f"{alias} {suffix}"), say(suffix)
+        cut = max(int(0.2 * RATE), whole.size - tail.size)
+        return [(whole[:cut], label, False), (whole[cut:], 0, True)]
+    pieces = [(say(alias), label, False), (say(suffix), 0, False)]
+    if rng.random() < 0.4:
+        pieces.insert(0, (say(rng.choice(recipe.prefixes)), 0, False))
+    return pieces
+
+
+def segment(rng: random.Random, recipe: Recipe, coach: list[str], augment: bool,
+            filler_prefix: bool) -> list[Piece]:
+    """One turn of the stream: 30% a command, else a negative or silence."""
+    voice_name, speed, pitch = voice(rng, recipe), rng.randint(110, 210), rng.randint(15, 85)
+
+    def say(text: str) -> np.ndarray:
+        return speak(rng, text, voice_name, speed, pitch, augment)
+
+    kind = rng.random()
+    if kind < 0.30:
+        return command(rng, recipe, say, filler_prefix)
+    if kind < 0.45:
+        text = rng.choice(coach)
+        return [(say(text), IGNORE if recipe.command_words.search(text) else 0, False)]
+    if kind < 0.60:
+        text = " ".join(rng.choice(recipe.filler + recipe.numbers)
+                        for _ in range(rng.randint(1, 3)))
+        return [(say(text), 0, False)]
+    if kind < 0.80:
+        text = " ".join(rng.choice(recipe.carriers) for _ in range(rng.choice([1, 1, 2, 2, 3, 4])))
+        return [(say(text), 0, False)]
+    if kind < 0.95:
+        text = rng.choice(recipe.gym)
+        return [(say(text), IGNORE if text in recipe.gym_ambiguous else 0, False)]
+    return [(np.zeros(int(rng.uniform(0.5, 2.0) * RATE), np.float32), 0, False)]
+
+
+def background(rng: random.Random, signal: np.ndarray) -> np.ndarray:
+    """None, pink noise, a music bed, or brown/white noise, at a random SNR."""
+    seconds, choice = signal.size / RATE, rng.random()
+    if choice < 0.3:
+        return signal
+    if choice < 0.55:
+        return speechgen.mix_at_snr(signal, speechgen.pink_noise(seconds, rng.randrange(10**6)),
+                                    rng.uniform(3, 25))
+    if choice < 0.8:
+        bed = speechgen.music_bed(seconds, rng.randrange(10**6), bpm=rng.uniform(80, 160))
+        return speechgen.mix_at_snr(signal, bed, rng.uniform(3, 22))
+    white = np.random.default_rng(rng.randrange(10**6)).standard_normal(signal.size)
+    brown = np.cumsum(white)
+    brown -= np.convolve(brown, np.ones(4000) / 4000, "same")
+    bed = brown / (brown.std() + 1e-9) if rng.random() < 0.5 else white
+    return speechgen.mix_at_snr(signal, bed.astype(np.float32), rng.uniform(8, 30))
+
+
+def stream(rng: random.Random, recipe: Recipe, coach: list[str]
+           ) -> tuple[np.ndarray, list[tuple[int, float]], list[tuple[float, float]]]:
+    """A stream, its command ends (class, s) and its ignored spans (start s, end s)."""
+    augment = rng.random() < recipe.augment_share
+    filler_prefix = rng.random() < recipe.filler_prefix_share
+    parts = [np.zeros(int(LEAD_SECONDS * RATE), np.float32)]
+    position = parts[0].size
+    events: list[tuple[int, float]] = []
+    ignores: list[tuple[float, float]] = []
+    for _ in range(SEGMENTS):
+        for k, (audio, label, joined) in enumerate(segment(rng, recipe, coach, augment,
+                                                           filler_prefix)):
+            if k and not joined:
+                parts.append(np.zeros(int(rng.uniform(0.0, 0.12) * RATE), np.float32))
+                position += parts[-1].size
+            parts.append(audio)
+            if label > 0:
+                events.append((label, (position + audio.size) / RATE))
+            elif label == IGNORE:
+                ignores.append((position / RATE, (position + audio.size) / RATE))
+            position += audio.size
+        parts.append(np.zeros(int(rng.uniform(0.3, 1.6) * RATE), np.float32))
+        position += parts[-1].size
+    signal = background(rng, np.concatenate(parts) * rng.uniform(0.3, 1.0))
+    if rng.random() < 0.5:  # microphone floor
+        noise = np.random.default_rng(rng.randrange(10**6)).standard_normal(signal.size)
+        signal = signal + 0.003 * noise.astype(np.float32)
+    return np.clip(signal, -1, 1).astype(np.float32), events, ignores
+
+
+def labels(count: int, events: list[tuple[int, float]],
+           ignores: list[tuple[float, float]]) -> np.ndarray:
+    """Per embedding frame: the command that ended in the last POSITIVE_SECONDS, IGNORE
+    just before that zone, after it, inside ambiguous speech and at the start, else 0."""
+    ends = frame_end(np.arange(count))
+    y = np.zeros(count, np.int64)
+    y[:FRAMES] = IGNORE
+    for start, end in ignores:
+        y[(ends > start + 0.1) & (ends < end + 0.5)] = IGNORE
+    for label, end in events:
+        y[(ends >= end - 0.16) & (ends < end)] = IGNORE
+        y[(ends >= end + POSITIVE_SECONDS) & (ends < end + 0.75)] = IGNORE
+        y[(ends >= end) & (ends < end + POSITIVE_SECONDS)] = label
+    return y
+
+
+def generate(lang: str, recipe: Recipe, streams: int, seed: int, work: Path) -> list[Path]:
+    """Embeddings and labels of the training streams, CHUNK streams per file in ``work``;
+    files already there are reused (delete them after changing the recipe)."""
+    files = []
+    for k, first in enumerate(range(0, streams, CHUNK)):
+        size = min(CHUNK, streams - first)
+        path = work / f"{lang}-seed{seed}-{k:03d}-{size}.npz"
+        files.append(path)
+        if path.exists():
+            continue
+        rng = random.Random(seed * 1000 + k)
+        coach = coach_phrases(rng, recipe)
+        embeddings, targets, seconds, started = [], [], 0.0, time.time()
+        for _ in range(size):
+            signal, events, ignores = stream(rng, recipe, coach)
+            frames = embed(signal)
+            embeddings.append(frames.astype(np.float16))
+            targets.append(labels(frames.shape[0], events, ignores))
+            seconds += signal.size / RATE
+        np.savez(path.with_suffix(".tmp.npz"), X=np.array(embeddings, dtype=object),
+                 Y=np.array(targets, dtype=object), seconds=seconds)
+        path.with_suffix(".tmp.npz").rename(path)
+        print(f"streams {first + size}/{streams}: {seconds / 60:.0f} min of audio in "
+              f"{time.time() - started:.0f} s", flush=True)
+    return files
+
+
+def windows(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """Training windows (n, FRAMES * 96) ending at every labelled frame, and their labels."""
+    inputs, targets = [], []
+    for path in files:
+        with np.load(path, allow_pickle=True) as data:
+            for frames, y in zip(data["X"], data["Y"]):
+                ends = np.arange(FRAMES - 1, frames.shape[0])
+                keep = ends[y[ends] >= 0]
+                index = keep[:, None] + np.arange(-FRAMES + 1, 1)[None, :]
+                inputs.append(frames.astype(np.float32)[index].reshape(keep.size, -1))
+                targets.append(y[keep])
+    return np.concatenate(inputs), np.concatenate(targets)
+
+
+def train(inputs: np.ndarray, targets: np.ndarray, seed: int) -> Pipeline:
+    """StandardScaler -> MLP(64 ReLU, alpha 0.1), early stopping on 10% of the windows."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    missing = [CLASSES[c] for c in range(len(CLASSES)) if not (targets == c).any()]
+    if missing:
+        raise SystemExit(f"no training frames of {', '.join(missing)}: use more --streams")
+    model = make_pipeline(StandardScaler(),
+                          MLPClassifier((64,), alpha=0.1, max_iter=60, early_stopping=True,
+                                        random_state=seed))
+    return model.fit(inputs, targets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", required=True, choices=sorted(DEFAULT_STREAMS))
+    parser.add_argument("--streams", type=int,
+                        help=f"training streams of ~40 s (default {DEFAULT_STREAMS})")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="default voicecoach/data/spotter-LANG.npz")
+    parser.add_argument("--work", type=Path,
+                        help="keep the generated streams here and reuse them "
+                             "(default: a temporary folder, removed at the end)")
+    args = parser.parse_args()
+    streams = args.streams or DEFAULT_STREAMS[args.lang]
+    out = args.out or REPO / "voicecoach" / "data" / f"spotter-{args.lang}.npz"
+    recipe = load_recipe(args.lang)
+    with tempfile.TemporaryDirectory(prefix="spotter-") as scratch:
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        inputs, targets = windows(generate(args.lang, recipe, streams, args.seed, work))
+    print(f"windows {inputs.shape[0]}, per class {np.bincount(targets, minlength=len(CLASSES))}",
+          flush=True)
+    started = time.time()
+    model = train(inputs, targets, args.seed)
+    mlp = model[-1]
+    print(f"fit {time.time() - started:.0f} s, {mlp.n_iter_} epochs, "
+          f"validation accuracy {mlp.best_validation_score_:.4f}")
+    export(model, out)
+    print(f"{out}: {out.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

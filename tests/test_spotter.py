@@ -1,0 +1,102 @@
+"""The command spotter (voicecoach/spotter.py): real ONNX front end, shipped models,
+espeak-ng speech. What it hears in general is in test_recognizer.py (shared cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import speechgen
+from voicecoach import spotter
+from voicecoach.commands import load_vocabulary
+from voicecoach.errors import InputError, MissingDependencyError
+from voicecoach.recognizer import Tuning, create_recognizer, recognize_samples
+from voicecoach.spotter import SpotterModel, SpotterRecognizer, spotter_model_path
+
+
+@pytest.fixture(scope="module")
+def commands_with_noise_floor() -> np.ndarray:
+    words = ["next", "three", "pause", "lower slowly", "resume", "stop"]
+    signal, _ = speechgen.layout([(w, speechgen.say(w, "en-gb+m7")) for w in words],
+                                 gap=0.7, lead=0.2)
+    return signal + speechgen.pink_noise(signal.size / speechgen.RATE, seed=3) * 0.003
+
+
+def test_chunk_size_does_not_change_what_is_heard(commands_with_noise_floor: np.ndarray) -> None:
+    recognizer = create_recognizer("en", "spotter", live=False)
+    by_chunk = {chunk: recognize_samples(recognizer, commands_with_noise_floor, chunk)
+                for chunk in (0.01, 0.03, 0.08, 0.5, 3.0)}
+    first = by_chunk[0.01]
+    assert [h.command for h in first] == ["next", "pause", "resume", "stop"]
+    assert all(heard == first for heard in by_chunk.values())
+
+
+def test_streaming_front_end_matches_whole_recording(commands_with_noise_floor: np.ndarray
+                                                     ) -> None:
+    """The recogniser's block-by-block embeddings are the batch embeddings the models
+    were trained on, up to the ONNX mel model's per-call level floor (about 1 %)."""
+    recognizer = create_recognizer("en", "spotter", live=False,
+                                   tuning=Tuning(threshold=0.5, settle=None))  # no dither
+    assert isinstance(recognizer, SpotterRecognizer)
+    streamed = []
+    for first in range(0, commands_with_noise_floor.size, spotter.FRAME_SAMPLES):
+        recognizer.accept(commands_with_noise_floor[first:first + spotter.FRAME_SAMPLES])
+        streamed.append(recognizer._embeddings[-1].copy())
+    # The blocks' mel frames sit 7 hops later on the 80 ms grid than a whole
+    # recording's: line them up by delaying the recording, then skip the lead-in.
+    grid = 7 * spotter.MEL_HOP
+    whole = spotter.embed(np.concatenate((np.zeros(grid, np.float32),
+                                          commands_with_noise_floor)).astype(np.float32))
+    skip = 8
+    pairs = np.array(streamed[skip:skip + whole.shape[0]])
+    assert pairs.shape[0] > 50
+    difference = np.abs(pairs - whole[:pairs.shape[0]])
+    assert difference.max() < 1.0 < np.abs(whole).mean(), difference.max()
+
+
+def test_command_in_the_first_second_is_heard() -> None:
+    signal, placed = speechgen.layout([("repeat", speechgen.say("repeat", "en-us"))],
+                                      lead=0.1)
+    heard = recognize_samples(create_recognizer("en", "spotter", live=False), signal)
+    assert [h.command for h in heard] == ["repeat"]
+    assert heard[0].start <= placed[0].start + 0.3 and heard[0].end >= placed[0].end - 0.3
+
+
+def test_probabilities_of_a_batch_match_one_by_one() -> None:
+    model = SpotterModel.load(spotter_model_path("ko"))
+    windows = np.random.default_rng(0).normal(size=(5, model.frames, 96)).astype(np.float32)
+    batch = model.probabilities(windows)
+    assert batch.shape == (5, len(model.classes))
+    np.testing.assert_allclose(batch.sum(axis=1), 1.0, rtol=1e-5)
+    for window, row in zip(windows, batch):
+        np.testing.assert_allclose(model.probabilities(window), row, atol=1e-6)
+
+
+def test_broken_model_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "spotter-en.npz"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(InputError, match=str(broken)):
+        SpotterModel.load(broken)
+    truncated = tmp_path / "small.npz"
+    np.savez(truncated, mean=np.zeros(3))
+    with pytest.raises(InputError, match="not a spotter model"):
+        SpotterModel.load(truncated)
+
+
+def test_model_with_commands_the_vocabulary_lacks_is_refused() -> None:
+    model = SpotterModel.load(spotter_model_path("en"))
+    vocabulary = load_vocabulary("en")
+    fewer = type(vocabulary)(vocabulary.language, {"next": ("next",)})
+    with pytest.raises(InputError, match="done"):
+        SpotterRecognizer(fewer, model)
+
+
+def test_missing_feature_models_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = spotter.importlib.util.find_spec
+    monkeypatch.setattr(spotter.importlib.util, "find_spec",
+                        lambda name: None if name == "openwakeword" else real(name))
+    assert not spotter.has_spotter_model("en")
+    with pytest.raises(MissingDependencyError, match="pip install openwakeword==0.5.1"):
+        spotter.SpeechEmbedder()
