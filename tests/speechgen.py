@@ -50,9 +50,9 @@ FLITE = "flite:"
 
 
 def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
-        pitch: int | None = None) -> np.ndarray:
+        pitch: int | None = None, effects: Sequence[str] = ()) -> np.ndarray:
     """One utterance spoken by espeak-ng (or Flite, for a ``flite:`` voice), trimmed of
-    its edge silence, at ``RATE``."""
+    its edge silence, at ``RATE``; ``effects`` are further sox effects (after the tempo)."""
     if voice.startswith(FLITE):
         with tempfile.TemporaryDirectory() as folder:
             wav = Path(folder) / "say.wav"
@@ -64,8 +64,8 @@ def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
         if pitch is not None:
             command += ["-p", str(pitch)]
         wav_bytes = subprocess.run([*command, text], capture_output=True, check=True).stdout
-    effects = ["tempo", "-s", f"{tempo:.3f}"] if abs(tempo - 1.0) > 1e-3 else []
-    return trim(_sox(wav_bytes, *effects))
+    stretch = ["tempo", "-s", f"{tempo:.3f}"] if abs(tempo - 1.0) > 1e-3 else []
+    return trim(_sox(wav_bytes, *stretch, *effects))
 
 
 def trim(samples: np.ndarray, threshold: float = 0.01) -> np.ndarray:

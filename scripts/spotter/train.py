@@ -16,7 +16,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -163,16 +162,9 @@ def augmentation(rng: random.Random) -> list[str]:
 def speak(rng: random.Random, text: str, voice_name: str, speed: int, pitch: int,
           augment: bool) -> np.ndarray:
     """One espeak-ng utterance at RATE, maybe time-stretched and augmented, trimmed."""
-    wav = subprocess.run(["espeak-ng", "-v", voice_name, "-s", str(speed), "-p", str(pitch),
-                          "--stdout", text], capture_output=True, check=True).stdout
     tempo = rng.choice([1.0, 1.0, 1.0, rng.uniform(0.8, 1.2)])
-    effects = ["tempo", "-s", f"{tempo:.3f}"] if tempo != 1.0 else []
-    if augment and rng.random() < 0.7:
-        effects += augmentation(rng)
-    raw = subprocess.run(["sox", "-q", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-c", "1",
-                          "-b", "16", "-e", "signed-integer", "-", *effects],
-                         input=wav, capture_output=True, check=True).stdout
-    return speechgen.trim(np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768.0)
+    effects = augmentation(rng) if augment and rng.random() < 0.7 else []
+    return speechgen.say(text, voice_name, speed, tempo=tempo, pitch=pitch, effects=effects)
 
 
 def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray],
