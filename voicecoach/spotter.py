@@ -228,13 +228,10 @@ class SpotterRecognizer(CommandRecognizer):
         audio = np.concatenate((self._tail, block))
         self._tail = audio[-self._tail.size:]
         self._heard += block.size
+        # Both windows are always full: _restart fills them with a silent lead-in.
         self._mels = np.concatenate((self._mels, self.embedder.mel(audio)))[-EMBEDDING_MELS:]
-        if self._mels.shape[0] < EMBEDDING_MELS:
-            return []
         embedding = self.embedder.embed_mels(self._mels[None].astype(np.float32))
         self._embeddings = np.concatenate((self._embeddings, embedding))[-self.model.frames:]
-        if self._embeddings.shape[0] < self.model.frames:
-            return []
         return self._decide(self.model.probabilities(self._embeddings),
                             self._heard / SAMPLE_RATE)
 
