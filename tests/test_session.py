@@ -325,7 +325,10 @@ def test_ctrl_c_stops_cleanly_and_is_logged(alsa_file_rig: AlsaFileRig, workout_
     process = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "run", str(workout_file), "--keys-only",
          "--db", str(db)], env={**alsa_file_rig.env(), "PYTHONFAULTHANDLER": "1"},
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job (CI run with "&") ignores SIGINT, its children inherit
+        # that, and Python then installs no KeyboardInterrupt: the child would not stop.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Interrupt once the session is logged and the coach waits at the first gate (a
     # fixed delay raced start-up on a busy machine: the signal found no session yet).
     deadline = time.monotonic() + 60
@@ -338,8 +341,7 @@ def test_ctrl_c_stops_cleanly_and_is_logged(alsa_file_rig: AlsaFileRig, workout_
     try:
         out, err = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        # Seen in about one full-suite run in three, never alone: SIGABRT makes the
-        # fault handler print every thread's stack, to say where it hangs.
+        # SIGABRT makes the fault handler print every thread's stack: where it hangs.
         process.send_signal(signal.SIGABRT)
         pytest.fail("no exit 20 s after Ctrl-C; stacks:\n" + process.communicate()[1])
     assert process.returncode == 130, err
