@@ -125,6 +125,42 @@ def embed(samples: np.ndarray) -> np.ndarray:
     return shared_embedder().embed(samples)
 
 
+class StreamingFeatures:
+    """Embeddings of a stream, one per 80 ms block, computed block by block exactly as the
+    live recogniser hears it (training uses it too, so both see the same features).
+
+    Block-wise is not the same as a whole recording: the log-mel model floors each call
+    80 dB below that call's loudest frame. The stream starts after a silent lead-in, so
+    the windows are full from the first block.
+    """
+
+    def __init__(self, embedder: SpeechEmbedder) -> None:
+        self.embedder = embedder
+        self._tail = np.zeros(MEL_SPAN - MEL_HOP, np.float32)
+        silence = np.zeros(MEL_SPAN + (EMBEDDING_MELS - 1) * MEL_HOP, np.float32)
+        self._mels = embedder.mel(silence)[-EMBEDDING_MELS:].astype(np.float32)
+        self.lead_in = embedder.embed_mels(self._mels[None])[0]
+        """The embedding of silence, which the stream is taken to start after."""
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """The embedding (96,) after one block of FRAME_SAMPLES samples."""
+        audio = np.concatenate((self._tail, block))
+        self._tail = audio[-self._tail.size:]
+        self._mels = np.concatenate((self._mels, self.embedder.mel(audio)))[-EMBEDDING_MELS:]
+        return self.embedder.embed_mels(self._mels[None].astype(np.float32))[0]
+
+
+def embed_stream(samples: np.ndarray, embedder: SpeechEmbedder | None = None) -> np.ndarray:
+    """Embeddings (n, 96) of whole blocks of ``samples``, as the live recogniser computes
+    them; embedding j has heard ``(j + 1) * FRAME_SAMPLES`` samples."""
+    features = StreamingFeatures(embedder or shared_embedder())
+    count = samples.size // FRAME_SAMPLES
+    out = np.empty((count, EMBEDDING_SIZE), np.float32)
+    for j in range(count):
+        out[j] = features.push(samples[j * FRAME_SAMPLES:(j + 1) * FRAME_SAMPLES])
+    return out
+
+
 @dataclass(frozen=True)
 class SpotterModel:
     """The per-language classifier: standardise, one ReLU layer, softmax over
@@ -197,22 +233,15 @@ class SpotterRecognizer(CommandRecognizer):
 
     def _restart(self) -> None:
         self._pending = np.zeros(0, np.float32)
-        self._tail = np.zeros(MEL_SPAN - MEL_HOP, np.float32)
         # As if the stream began after silence: a command in its first two seconds
         # (before a full window of real audio) is still heard.
-        self._mels, self._embeddings = self._silence()
+        self._features = StreamingFeatures(self.embedder)
+        self._embeddings = np.repeat(self._features.lead_in[None], self.model.frames, axis=0)
         self._heard = 0  # samples turned into frames
         self._run = np.zeros(len(self.model.classes), dtype=int)
         self._first_above = np.zeros(len(self.model.classes))
         self._quiet_until = -1.0
         self._armed_after = 0  # class that fired last, until it falls below threshold
-
-    def _silence(self) -> tuple[np.ndarray, np.ndarray]:
-        """(log-mel frames, embeddings) of a silent lead-in, full windows of each."""
-        mels = self.embedder.mel(np.zeros(MEL_SPAN + (EMBEDDING_MELS - 1) * MEL_HOP,
-                                          np.float32))[-EMBEDDING_MELS:].astype(np.float32)
-        embedding = self.embedder.embed_mels(mels[None])
-        return mels, np.repeat(embedding, self.model.frames, axis=0)
 
     def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
         samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
@@ -225,13 +254,9 @@ class SpotterRecognizer(CommandRecognizer):
         return words, []
 
     def _frame(self, block: np.ndarray) -> list[Word]:
-        audio = np.concatenate((self._tail, block))
-        self._tail = audio[-self._tail.size:]
         self._heard += block.size
-        # Both windows are always full: _restart fills them with a silent lead-in.
-        self._mels = np.concatenate((self._mels, self.embedder.mel(audio)))[-EMBEDDING_MELS:]
-        embedding = self.embedder.embed_mels(self._mels[None].astype(np.float32))
-        self._embeddings = np.concatenate((self._embeddings, embedding))[-self.model.frames:]
+        embedding = self._features.push(block)
+        self._embeddings = np.concatenate((self._embeddings, embedding[None]))[-self.model.frames:]
         return self._decide(self.model.probabilities(self._embeddings),
                             self._heard / SAMPLE_RATE)
 
