@@ -27,8 +27,9 @@ long. Meanwhile:
 (another voice reading text without command words, or silence), to tell the cost of
 recognising speech from the cost of self-triggers. ``--keys-only`` is the control.
 
-    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk] [--lang en|ko]
-                              [--mic room|babble|quiet] [--keys-only] [--keep DIR]
+    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter] [--lang en|ko]
+                              [--mic room|babble|quiet] [--output-latency S] [--keys-only]
+                              [--keep DIR]
     python benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep
 """
 
@@ -427,6 +428,8 @@ def run_session(rig: PulseRig, args: argparse.Namespace, workout: Path, folder: 
             "--engine", args.engine, "--db", str(folder / "log.sqlite3")]
     if args.keys_only:
         argv.append("--keys-only")
+    if args.output_latency:
+        argv += ["--output-latency", str(args.output_latency)]
     with open(folder / "stdout.txt", "wb") as out, open(folder / "stderr.txt", "wb") as err:
         process = subprocess.Popen(argv, env=rig.env(), stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=err)
@@ -483,7 +486,8 @@ def collect(args: argparse.Namespace, folder: Path) -> None:
         workout, plan = build_workout(work, args.lang, args.minutes)
         counted = sum(c.kind is CueKind.SPEECH and c.counted for c in plan.timeline.cues)
         print(f"workout: {plan.timeline.duration / 60:.1f} min, {counted} counted cues, "
-              f"engine {args.engine}, language {args.lang}"
+              f"engine {args.engine}, language {args.lang}, "
+              f"output latency {args.output_latency or 'default'}"
               f"{', keys only' if args.keys_only else ''}, microphone: {args.mic}",
               flush=True)
         try:
@@ -554,7 +558,10 @@ def analyse(folder: Path, warmup: float) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
+    parser.add_argument("--engine", default="pocketsphinx",
+                        choices=("pocketsphinx", "vosk", "spotter"))
+    parser.add_argument("--output-latency", type=float, metavar="SECONDS",
+                        help="passed on to voicecoach run (its default: 0.2)")
     parser.add_argument("--lang", default="en", choices=sorted(WORDS))
     parser.add_argument("--warmup", type=float, default=60.0,
                         help="seconds after launch of the first memory figure")
