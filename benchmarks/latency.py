@@ -3,7 +3,8 @@
 Runs ``voicecoach run`` as the real CLI in the PulseAudio "room" rig of tests/rigs.py
 (paced in real time; the microphone is the room, which also hears the coach). The
 workout is generated: ``--trials`` short setup steps, each ending at a gate, then one
-short rep. While it runs, ``paplay`` speaks "next" into the room on a schedule that
+short rep. While it runs, ``paplay`` speaks "next" (``--say``; English defaults to "next
+step", as in the earlier PocketSphinx figures) into the room on a schedule that
 lands each one while the coach waits at a gate, and ``parecord`` records the room.
 
 * command -> reaction: from the END of the spoken "next" in the room recording to the
@@ -16,6 +17,7 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
   same clock by :attr:`rigs.Recording.origin`): see :data:`STAGES`.
 
     python benchmarks/latency.py [--engine pocketsphinx] [--lang en] [--trials 6]
+                                 [--output-latency S] [--say TEXT]
 """
 
 from __future__ import annotations
@@ -141,9 +143,14 @@ def main() -> int:
     parser.add_argument("--lang", default="en", choices=sorted(COMMAND))
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--output-latency", type=float, help="passed on to voicecoach run")
+    parser.add_argument("--say", metavar="TEXT",
+                        help="the command the user says, an alias of next (default: "
+                             + ", ".join(f"{lang} {word!r}" for lang, (word, _) in COMMAND.items())
+                             + ")")
     args = parser.parse_args()
 
     word, voice = COMMAND[args.lang]
+    word = args.say or word
     spoken = say(word, voice)
     count = int(round(spoken.size * PLAYED_RATE / SPEECH_RATE))
     command = np.interp(np.arange(count) * (SPEECH_RATE / PLAYED_RATE),
