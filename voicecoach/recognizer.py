@@ -203,12 +203,8 @@ class CommandRecognizer(ABC):
         return heard.confidence >= self.tuning.threshold
 
 
-
-
-
-def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
-                      *, tuning: Tuning | None = None, live: bool = True) -> CommandRecognizer:
-    """A recogniser for ``language``.
+def resolve_engine(language: str, engine: str = "auto", model: Path | None = None) -> str:
+    """The engine ``engine`` means for ``language``: itself, or what ``auto`` picks.
 
     ``auto`` picks Vosk when a model was named (``model`` or the environment), else the
     command spotter when it has a model for the language (English and Korean ship with
@@ -218,23 +214,31 @@ def create_recognizer(language: str, engine: str = "auto", model: Path | None = 
     """
     import os
 
-    from voicecoach.models import ENV_VAR, find_vosk_model, has_vosk_model, install_hint
+    from voicecoach.models import ENV_VAR, has_vosk_model, install_hint
     from voicecoach.spotter import has_spotter_model
 
     if engine not in ENGINES:
         raise InputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    vocabulary = load_vocabulary(language)
-    if engine == "auto":
-        if model is not None or os.environ.get(ENV_VAR):
-            engine = "vosk"
-        elif has_spotter_model(language):
-            engine = "spotter"
-        elif has_vosk_model(language):
-            engine = "vosk"
-        elif language == "en":
-            engine = "pocketsphinx"
-        else:
-            raise MissingDependencyError(install_hint(language))
+    if engine != "auto":
+        return engine
+    if model is not None or os.environ.get(ENV_VAR):
+        return "vosk"
+    if has_spotter_model(language):
+        return "spotter"
+    if has_vosk_model(language):
+        return "vosk"
+    if language == "en":
+        return "pocketsphinx"
+    raise MissingDependencyError(install_hint(language))
+
+
+def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
+                      *, tuning: Tuning | None = None, live: bool = True) -> CommandRecognizer:
+    """A recogniser for ``language`` with the engine :func:`resolve_engine` picks."""
+    from voicecoach.models import find_vosk_model
+
+    vocabulary = load_vocabulary(language)  # first: an unknown language is an InputError
+    engine = resolve_engine(language, engine, model)
     if engine == "spotter":
         from voicecoach.spotter import create_spotter
 

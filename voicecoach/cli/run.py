@@ -22,8 +22,12 @@ from voicecoach.cli._options import add_workout_arguments, plan_request
 from voicecoach.errors import VoicecoachError
 from voicecoach.recognizer import ENGINE_HELP, ENGINES
 INTRO_EARCON = "start"
-DEFAULT_LATENCY = 0.2
-"""Output latency (seconds) of the session's player; see :class:`voicecoach.live.LivePlayer`."""
+DEFAULT_LATENCY = 0.1
+"""Output latency (seconds) of the session's player; see :class:`voicecoach.live.LivePlayer`.
+Soaked under load with the command spotter: no dropouts (benchmarks/README.md, Soak)."""
+GRAMMAR_ENGINE_LATENCY = 0.2
+"""With Vosk or PocketSphinx, whose decoding loads the machine enough for a 0.1 s buffer
+to run dry now and then."""
 TRACE_ENV = "VOICECOACH_TRACE"
 """A file to append the latency trace and the echo checks to (benchmarks/latency.py)."""
 INTRO_PREROLL = 0.05
@@ -46,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", metavar="DEV", help="speaker (index or name)")
     parser.add_argument("--output-latency", type=float, metavar="SECONDS", default=None,
                         help="output buffer: lower reacts to commands sooner, too low "
-                             f"crackles (default {DEFAULT_LATENCY})")
+                             f"crackles (default {DEFAULT_LATENCY}, or "
+                             f"{GRAMMAR_ENGINE_LATENCY} with Vosk or PocketSphinx)")
     parser.add_argument("--record-mic", type=Path, metavar="FILE.wav",
                         help="save what the recogniser hears (the microphone, the coach's "
                              "voice taken out) as a 16 kHz WAV: replay it with `listen "
@@ -164,7 +169,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
     intro.wait_finished(timeout=3)
     intro.close()
     player = LivePlayer(timeline, clips, load_earcon, device=args.output,
-                        latency=args.output_latency or DEFAULT_LATENCY)
+                        latency=_output_latency(args))
     view = LiveView()
     session = CoachSession(timeline, phrases, player, speech.render, log=training_log,
                            session_id=session_id, view=view,
@@ -203,6 +208,21 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
         training_log.close()
     print(f"session {session_id} {outcome.value if outcome else 'ended'}")
     return 0
+
+
+def _output_latency(args: argparse.Namespace) -> float:
+    """``--output-latency``, else the default for the engine the session will listen with."""
+    if args.output_latency:
+        return float(args.output_latency)
+    if args.keys_only:
+        return DEFAULT_LATENCY
+    from voicecoach.recognizer import resolve_engine
+
+    try:
+        engine = resolve_engine(args.lang, args.engine, args.model)
+    except VoicecoachError:  # no engine: the session runs on keys, and says why
+        return DEFAULT_LATENCY
+    return GRAMMAR_ENGINE_LATENCY if engine in ("vosk", "pocketsphinx") else DEFAULT_LATENCY
 
 
 def _open_recording(path: Path | None) -> Any:
