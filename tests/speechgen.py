@@ -5,7 +5,8 @@ Stable API (others import it):
 - ``RATE``: 16000, the sample rate of every array returned here (mono float32 in [-1, 1]).
 - ``say(text, voice="en-us", speed=160, tempo=1.0, pitch=None) -> np.ndarray``:
   one utterance from the espeak-ng CLI (``voice`` may carry a variant: "en-us+m3",
-  "en+f2", "ko"); ``tempo`` != 1 time-stretches it with sox (pitch kept), e.g. 0.85.
+  "en+f2", "ko"; "flite:slt" or "festival:ked_diphone" for other synthesisers);
+  ``tempo`` != 1 time-stretches it with sox (pitch kept), e.g. 0.85.
 - ``pink_noise(seconds, seed=0)``, ``music_bed(seconds, seed=0)``: backgrounds at unit RMS.
 - ``mix_at_snr(speech, background, snr_db)``: speech plus background scaled so that the
   speech-to-background power ratio (over the speech's voiced samples) is ``snr_db``.
@@ -47,13 +48,34 @@ def _sox(wav_bytes: bytes, *effects: str) -> np.ndarray:
 
 FLITE = "flite:"
 """Voice prefix for CMU Flite ("flite:slt"): a second synthesiser, for voices unlike espeak."""
+FESTIVAL = "festival:"
+"""Voice prefix for a Festival voice ("festival:ked_diphone"): a third synthesiser."""
+ESPEAK_WPM = 175
+"""espeak-ng's default rate; Festival's duration stretch is this over ``speed``."""
+
+
+def _festival(text: str, voice: str, speed: int, pitch: int | None) -> tuple[bytes, list[str]]:
+    """A Festival rendering (wav bytes) and the sox effects that give it ``pitch``, which
+    Festival's diphone voices cannot vary: espeak's 0-99 scale, 50 = the voice's own."""
+    setup = f"(begin (voice_{voice}) (Parameter.set 'Duration_Stretch {ESPEAK_WPM / speed:.3f}))"
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "say.wav"
+        subprocess.run([_require("text2wave"), "-eval", setup, "-o", str(wav)],
+                       input=text.encode(), capture_output=True, check=True)
+        shift = ([] if pitch is None or pitch == 50 else
+                 ["pitch", str((pitch - 50) * 12), "rate", str(RATE)])
+        return wav.read_bytes(), shift
 
 
 def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
         pitch: int | None = None, effects: Sequence[str] = ()) -> np.ndarray:
-    """One utterance spoken by espeak-ng (or Flite, for a ``flite:`` voice), trimmed of
-    its edge silence, at ``RATE``; ``effects`` are further sox effects (after the tempo)."""
-    if voice.startswith(FLITE):
+    """One utterance spoken by espeak-ng (or Flite or Festival, for a ``flite:`` or
+    ``festival:`` voice), trimmed of its edge silence, at ``RATE``; ``effects`` are
+    further sox effects (after the tempo)."""
+    shift: list[str] = []
+    if voice.startswith(FESTIVAL):
+        wav_bytes, shift = _festival(text, voice[len(FESTIVAL):], speed, pitch)
+    elif voice.startswith(FLITE):
         with tempfile.TemporaryDirectory() as folder:
             wav = Path(folder) / "say.wav"
             subprocess.run([_require("flite"), "-voice", voice[len(FLITE):], "-t", text,
@@ -65,7 +87,7 @@ def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
             command += ["-p", str(pitch)]
         wav_bytes = subprocess.run([*command, text], capture_output=True, check=True).stdout
     stretch = ["tempo", "-s", f"{tempo:.3f}"] if abs(tempo - 1.0) > 1e-3 else []
-    return trim(_sox(wav_bytes, *stretch, *effects))
+    return trim(_sox(wav_bytes, *shift, *stretch, *effects))
 
 
 def trim(samples: np.ndarray, threshold: float = 0.01) -> np.ndarray:

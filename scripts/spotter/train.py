@@ -38,7 +38,8 @@ import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, tr
 from export import CLASSES, FRAMES, export  # noqa: E402
 from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa: E402
 from voicecoach.paths import prompts_dir  # noqa: E402
-from voicecoach.spotter import embed, frame_end  # noqa: E402
+from voicecoach.recognizer import to_pcm16  # noqa: E402
+from voicecoach.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
 
 RATE = speechgen.RATE
 LEAD_SECONDS = 2.0
@@ -52,7 +53,8 @@ DEFAULT_STREAMS = {"en": 1040, "ko": 400}
 IGNORE = -1
 
 Piece = tuple[np.ndarray, int, bool]
-"""Audio, label (command class, 0 none, IGNORE) and whether it follows without a gap."""
+"""Audio, label (command class, 0 none, IGNORE) and whether it follows without a gap
+(a joined piece with a command label is the rest of a longer alias: ending_in_alias)."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,11 @@ class Recipe:
     always_variant: set[str]
     variant_share: float
     variants: list[str]
+    other_voices: list[str]
+    other_voice_share: float
     augment_share: float
     filler_prefix_share: float
+    hidden_units: int
     templates: list[str]
     placeholders: dict[str, list[str]]
 
@@ -117,7 +122,10 @@ def load_recipe(lang: str) -> Recipe:
         languages=words["languages"], always_variant=set(words["always_variant"]),
         variant_share=words["variant_share"],
         variants=[v for v in voices["variants"] if v not in voices["held_out"]],
+        other_voices=words.get("other_voices", []),
+        other_voice_share=words.get("other_voice_share", 0.0),
         augment_share=words["augment_share"], filler_prefix_share=words["filler_prefix_share"],
+        hidden_units=words.get("hidden_units", 64),
         templates=list(phrases["say"].values()),
         placeholders={name: lists[name] for name in
                       ("workout", "exercise", "n", "total", "side", "reps", "count", "say",
@@ -132,6 +140,8 @@ def coach_phrases(rng: random.Random, recipe: Recipe) -> list[str]:
 
 
 def voice(rng: random.Random, recipe: Recipe) -> str:
+    if recipe.other_voices and rng.random() < recipe.other_voice_share:
+        return rng.choice(recipe.other_voices)
     language = rng.choice(recipe.languages)
     if language in recipe.always_variant or rng.random() < recipe.variant_share:
         return f"{language}+{rng.choice(recipe.variants)}"
@@ -142,7 +152,8 @@ def augmentation(rng: random.Random) -> list[str]:
     """Random sox effects for acoustic variety beyond espeak-ng's formant sound."""
     effects: list[str] = []
     if rng.random() < 0.5:
-        effects += ["pitch", str(rng.randint(-400, 400))]
+        # sox's pitch effect lowers the rate: resample, or the filters below may not fit.
+        effects += ["pitch", str(rng.randint(-400, 400)), "rate", str(RATE)]
     if rng.random() < 0.4:
         effects += ["equalizer", str(rng.choice([300, 800, 1500, 2500, 4000])), "1.0q",
                     str(rng.randint(-10, 10))]
@@ -161,10 +172,33 @@ def augmentation(rng: random.Random) -> list[str]:
 
 def speak(rng: random.Random, text: str, voice_name: str, speed: int, pitch: int,
           augment: bool) -> np.ndarray:
-    """One espeak-ng utterance at RATE, maybe time-stretched and augmented, trimmed."""
+    """One utterance at RATE, maybe time-stretched and augmented, trimmed."""
     tempo = rng.choice([1.0, 1.0, 1.0, rng.uniform(0.8, 1.2)])
     effects = augmentation(rng) if augment and rng.random() < 0.7 else []
     return speechgen.say(text, voice_name, speed, tempo=tempo, pitch=pitch, effects=effects)
+
+
+def shorter_alias_rest(aliases: tuple[str, ...], alias: str) -> str:
+    """The words of ``alias`` after a shorter alias of the same command it begins with
+    ("step" of "next step", when "next" is an alias too), else ""."""
+    words = words_of(alias)
+    for size in range(len(words) - 1, 0, -1):
+        if " ".join(words[:size]) in {_normal(other) for other in aliases}:
+            return " ".join(words[size:])
+    return ""
+
+
+def ending_in_alias(say: Callable[[str], np.ndarray], text: str, rest: str, label: int
+                    ) -> list[Piece]:
+    """``text``, which ends with a command alias, as pieces. When the alias begins with a
+    shorter one (``rest`` is what follows it), the rest is a piece of its own, joined and
+    labelled: the command may fire at the shorter alias or after the rest, both right,
+    so those frames are ignored (else the spotter learns to wait after every "next")."""
+    whole = say(text)
+    if not rest:
+        return [(whole, label, False)]
+    cut = max(int(0.2 * RATE), whole.size - say(rest).size)
+    return [(whole[:cut], 0, False), (whole[cut:], label, True)]
 
 
 def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray],
@@ -172,10 +206,12 @@ def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray]
     """A command alone, after a prefix, or before a suffix (never a benchmark phrase)."""
     index = rng.randrange(len(COMMAND_NAMES))
     label = index + 1
-    alias = rng.choice(recipe.aliases[COMMAND_NAMES[index]])
+    aliases = recipe.aliases[COMMAND_NAMES[index]]
+    alias = rng.choice(aliases)
+    rest = shorter_alias_rest(aliases, alias)
     form = rng.random()
     if form < 0.4:
-        return [(say(alias), label, False)]
+        return ending_in_alias(say, alias, rest, label)
     if form < 0.7:
         prefix = rng.choice(recipe.prefixes)
         if filler_prefix and rng.random() < 0.4:
@@ -184,15 +220,20 @@ def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray]
         if _normal(f"{prefix} {alias}") in recipe.benchmark_phrases:
             prefix = recipe.prefixes[0]
         text = f"{prefix}, {alias}" if rng.random() < 0.5 else f"{prefix} {alias}"
-        return [(say(text), label, False)]  # the command ends where the rendering ends
+        return ending_in_alias(say, text, rest, label)  # the command ends with the rendering
     suffix = rng.choice(recipe.suffixes)
     if _normal(f"{alias} {suffix}") in recipe.benchmark_phrases:
         suffix = recipe.suffix_fallback
     if rng.random() < 0.5:  # one rendering (natural prosody); command end estimated
         whole, tail = say(f"{alias} {suffix}"), say(suffix)
         cut = max(int(0.2 * RATE), whole.size - tail.size)
+        if rest:
+            first = min(cut - int(0.1 * RATE),
+                        max(int(0.2 * RATE), whole.size - say(f"{rest} {suffix}").size))
+            return [(whole[:first], 0, False), (whole[first:cut], label, True),
+                    (whole[cut:], 0, True)]
         return [(whole[:cut], label, False), (whole[cut:], 0, True)]
-    pieces = [(say(alias), label, False), (say(suffix), 0, False)]
+    pieces = [*ending_in_alias(say, alias, rest, label), (say(suffix), 0, False)]
     if rng.random() < 0.4:
         pieces.insert(0, (say(rng.choice(recipe.prefixes)), 0, False))
     return pieces
@@ -261,6 +302,8 @@ def stream(rng: random.Random, recipe: Recipe, coach: list[str]
             parts.append(audio)
             if label > 0:
                 events.append((label, (position + audio.size) / RATE))
+                if joined:  # the rest of a longer alias: see ending_in_alias
+                    ignores.append((position / RATE - 0.25, (position + audio.size) / RATE - 0.5))
             elif label == IGNORE:
                 ignores.append((position / RATE, (position + audio.size) / RATE))
             position += audio.size
@@ -277,7 +320,7 @@ def labels(count: int, events: list[tuple[int, float]],
            ignores: list[tuple[float, float]]) -> np.ndarray:
     """Per embedding frame: the command that ended in the last POSITIVE_SECONDS, IGNORE
     just before that zone, after it, inside ambiguous speech and at the start, else 0."""
-    ends = frame_end(np.arange(count))
+    ends = (np.arange(count) + 1) * FRAME_SAMPLES / RATE
     y = np.zeros(count, np.int64)
     y[:FRAMES] = IGNORE
     for start, end in ignores:
@@ -289,30 +332,53 @@ def labels(count: int, events: list[tuple[int, float]],
     return y
 
 
+def heard(signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What the spotter's front end gets from ``signal``: 16-bit samples plus the
+    recogniser's dither."""
+    pcm = to_pcm16(signal) + rng.normal(0.0, SPOTTER_TUNING.dither, signal.size)
+    return (np.clip(pcm, -32768, 32767).astype(np.int16) / 32768.0).astype(np.float32)
+
+
+def claim(path: Path) -> bool:
+    """Whether this process should make ``path``: it is not there and no other process
+    has claimed it (several processes may share a --work folder, one chunk each)."""
+    if path.exists():
+        return False
+    try:
+        path.with_suffix(".claim").touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    return True
+
+
 def generate(lang: str, recipe: Recipe, streams: int, seed: int, work: Path) -> list[Path]:
     """Embeddings and labels of the training streams, CHUNK streams per file in ``work``;
-    files already there are reused (delete them after changing the recipe)."""
+    files already there are reused (delete them after changing the recipe). Start more
+    processes on the same folder to use more cores; each waits for the others' chunks."""
     files = []
     for k, first in enumerate(range(0, streams, CHUNK)):
         size = min(CHUNK, streams - first)
         path = work / f"{lang}-seed{seed}-{k:03d}-{size}.npz"
         files.append(path)
-        if path.exists():
+        if not claim(path):
             continue
         rng = random.Random(seed * 1000 + k)
         coach = coach_phrases(rng, recipe)
         embeddings, targets, seconds, started = [], [], 0.0, time.time()
         for _ in range(size):
             signal, events, ignores = stream(rng, recipe, coach)
-            frames = embed(signal)
+            frames = embed_stream(heard(signal, np.random.default_rng(rng.randrange(10**6))))
             embeddings.append(frames.astype(np.float16))
             targets.append(labels(frames.shape[0], events, ignores))
             seconds += signal.size / RATE
         np.savez(path.with_suffix(".tmp.npz"), X=np.array(embeddings, dtype=object),
                  Y=np.array(targets, dtype=object), seconds=seconds)
         path.with_suffix(".tmp.npz").rename(path)
+        path.with_suffix(".claim").unlink()
         print(f"streams {first + size}/{streams}: {seconds / 60:.0f} min of audio in "
               f"{time.time() - started:.0f} s", flush=True)
+    while not all(path.exists() for path in files):
+        time.sleep(5)  # chunks that another process is making
     return files
 
 
@@ -330,8 +396,9 @@ def windows(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(inputs), np.concatenate(targets)
 
 
-def train(inputs: np.ndarray, targets: np.ndarray, seed: int) -> Pipeline:
-    """StandardScaler -> MLP(64 ReLU, alpha 0.1), early stopping on 10% of the windows."""
+def train(inputs: np.ndarray, targets: np.ndarray, seed: int, hidden: int) -> Pipeline:
+    """StandardScaler -> MLP(``hidden`` ReLU, alpha 0.1), early stopping on 10% of the
+    windows."""
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -340,7 +407,7 @@ def train(inputs: np.ndarray, targets: np.ndarray, seed: int) -> Pipeline:
     if missing:
         raise SystemExit(f"no training frames of {', '.join(missing)}: use more --streams")
     model = make_pipeline(StandardScaler(),
-                          MLPClassifier((64,), alpha=0.1, max_iter=60, early_stopping=True,
+                          MLPClassifier((hidden,), alpha=0.1, max_iter=60, early_stopping=True,
                                         random_state=seed))
     return model.fit(inputs, targets)
 
@@ -355,6 +422,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path,
                         help="keep the generated streams here and reuse them "
                              "(default: a temporary folder, removed at the end)")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="make this run's share of the streams in --work, then stop "
+                             "(beside a full run on the same --work, to use another core)")
     args = parser.parse_args()
     streams = args.streams or DEFAULT_STREAMS[args.lang]
     out = args.out or REPO / "voicecoach" / "data" / f"spotter-{args.lang}.npz"
@@ -362,11 +432,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="spotter-") as scratch:
         work = args.work or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        inputs, targets = windows(generate(args.lang, recipe, streams, args.seed, work))
+        files = generate(args.lang, recipe, streams, args.seed, work)
+        if args.generate_only:
+            return
+        inputs, targets = windows(files)
     print(f"windows {inputs.shape[0]}, per class {np.bincount(targets, minlength=len(CLASSES))}",
           flush=True)
     started = time.time()
-    model = train(inputs, targets, args.seed)
+    model = train(inputs, targets, args.seed, recipe.hidden_units)
     mlp = model[-1]
     print(f"fit {time.time() - started:.0f} s, {mlp.n_iter_} epochs, "
           f"validation accuracy {mlp.best_validation_score_:.4f}")
