@@ -98,40 +98,19 @@ class SpeechEmbedder:
         out = self._embedding.run(None, {self._embedding_input: windows[..., None]})[0]
         return np.asarray(out, dtype=np.float32).reshape(-1, EMBEDDING_SIZE)
 
-    def embed(self, samples: np.ndarray, batch: int = 256) -> np.ndarray:
-        """Embeddings (n, 96) of a whole recording; embedding j has heard the audio up to
-        :func:`frame_end` (j)."""
-        mels = self.mel(np.asarray(samples, dtype=np.float32)).astype(np.float32)
-        count = (mels.shape[0] - EMBEDDING_MELS) // EMBEDDING_STEP + 1
-        if count <= 0:
-            return np.zeros((0, EMBEDDING_SIZE), np.float32)
-        index = (np.arange(count)[:, None] * EMBEDDING_STEP + np.arange(EMBEDDING_MELS))
-        parts = [self.embed_mels(mels[index[i:i + batch]]) for i in range(0, count, batch)]
-        return np.concatenate(parts)
-
-
-def frame_end(frame: int | np.ndarray) -> float | np.ndarray:
-    """Seconds of audio embedding ``frame`` (of a whole recording) has heard."""
-    return ((frame * EMBEDDING_STEP + EMBEDDING_MELS + 3) * MEL_HOP) / SAMPLE_RATE
-
 
 @lru_cache(maxsize=1)
 def shared_embedder() -> SpeechEmbedder:
     return SpeechEmbedder()
 
 
-def embed(samples: np.ndarray) -> np.ndarray:
-    """Embeddings (n, 96) of float32 16 kHz mono samples in [-1, 1] (training, tests)."""
-    return shared_embedder().embed(samples)
-
-
 class StreamingFeatures:
     """Embeddings of a stream, one per 80 ms block, computed block by block exactly as the
     live recogniser hears it (training uses it too, so both see the same features).
 
-    Block-wise is not the same as a whole recording: the log-mel model floors each call
-    80 dB below that call's loudest frame. The stream starts after a silent lead-in, so
-    the windows are full from the first block.
+    Block-wise is not the same as embedding a whole recording at once: the log-mel model
+    floors each call 80 dB below that call's loudest frame. The stream starts after a
+    silent lead-in, so the windows are full from the first block.
     """
 
     def __init__(self, embedder: SpeechEmbedder) -> None:
