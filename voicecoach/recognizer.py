@@ -85,6 +85,14 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return (np.clip(data, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
+def add_dither(pcm: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
+    """16-bit ``pcm`` plus Gaussian noise of ``level`` steps (none at 0)."""
+    if not level:
+        return pcm
+    noise = rng.normal(0.0, level, pcm.size)
+    return np.clip(pcm + noise, -32768, 32767).astype(np.int16)
+
+
 class CommandRecognizer(ABC):
     """Streaming command recogniser: feed chunks with :meth:`accept`, end with :meth:`flush`.
 
@@ -128,10 +136,7 @@ class CommandRecognizer(ABC):
     def _dither(self, pcm: np.ndarray) -> np.ndarray:
         """Add faint noise: digital silence (exact zeros, common in synthetic or gated
         recordings) derails both engines' features and Vosk's endpointer."""
-        if not self.tuning.dither:
-            return pcm
-        noise = self._rng.normal(0.0, self.tuning.dither, pcm.size)
-        return np.clip(pcm + noise, -32768, 32767).astype(np.int16)
+        return add_dither(pcm, self.tuning.dither, self._rng)
 
     def flush(self) -> list[CommandHeard]:
         """End of the stream: commands still pending in the engine."""

@@ -38,7 +38,7 @@ import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, tr
 from export import CLASSES, FRAMES, export  # noqa: E402
 from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa: E402
 from voicecoach.paths import prompts_dir  # noqa: E402
-from voicecoach.recognizer import to_pcm16  # noqa: E402
+from voicecoach.recognizer import add_dither, to_pcm16  # noqa: E402
 from voicecoach.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
 
 RATE = speechgen.RATE
@@ -181,9 +181,9 @@ def speak(rng: random.Random, text: str, voice_name: str, speed: int, pitch: int
 def shorter_alias_rest(aliases: tuple[str, ...], alias: str) -> str:
     """The words of ``alias`` after a shorter alias of the same command it begins with
     ("step" of "next step", when "next" is an alias too), else ""."""
-    words = words_of(alias)
+    words, known = words_of(alias), {_normal(other) for other in aliases}
     for size in range(len(words) - 1, 0, -1):
-        if " ".join(words[:size]) in {_normal(other) for other in aliases}:
+        if " ".join(words[:size]) in known:
             return " ".join(words[size:])
     return ""
 
@@ -335,8 +335,8 @@ def labels(count: int, events: list[tuple[int, float]],
 def heard(signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """What the spotter's front end gets from ``signal``: 16-bit samples plus the
     recogniser's dither."""
-    pcm = to_pcm16(signal) + rng.normal(0.0, SPOTTER_TUNING.dither, signal.size)
-    return (np.clip(pcm, -32768, 32767).astype(np.int16) / 32768.0).astype(np.float32)
+    pcm = add_dither(to_pcm16(signal), SPOTTER_TUNING.dither, rng)
+    return (pcm / 32768.0).astype(np.float32)
 
 
 def claim(path: Path) -> bool:
