@@ -82,7 +82,7 @@ def locate(room: np.ndarray, clip: np.ndarray) -> tuple[int, float]:
 
 
 @pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk"),
-                                              ("en", "spotter"), ("ko", "spotter")])
+                                              ("en", "hybrid"), ("ko", "spotter")])
 def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
         pulse: PulseRig, tmp_path: Path, language: str, engine: str) -> None:
     workout = tmp_path / "short-hip-thrust.toml"

@@ -107,7 +107,7 @@ def silence_after(played: np.ndarray, start: int) -> int:
 
 
 @pytest.mark.parametrize("language, engine", [("en", "pocketsphinx"), ("ko", "vosk"),
-                                              ("en", "spotter"), ("ko", "spotter")])
+                                              ("en", "hybrid"), ("ko", "spotter")])
 def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Path,
                                         language: str, engine: str) -> None:
     workout = tmp_path / "e2e.toml"

@@ -1,0 +1,78 @@
+"""Two recognisers on one stream: the command spotter answers first, a grammar engine
+catches what it misses.
+
+The spotter (trained on synthetic voices) reacts within a tenth of a second but misses
+commands in voices unlike its training speech; PocketSphinx and Vosk (acoustic models
+trained on recordings of people) hear natural voices better but answer only after the
+utterance. Both hear every chunk. The first to report an utterance decides it; what the
+other reports for the same utterance (time spans overlapping, give or take
+:data:`SAME_UTTERANCE_SECONDS`) is dropped, even when it names another command.
+The spotter runs at a higher threshold here than alone (:data:`HYBRID_SPOTTER_TUNING`):
+its doubtful hits are left to the grammar engine, which rarely agrees with a false one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voicecoach.commands import CommandVocabulary
+from voicecoach.recognizer import CommandHeard, CommandRecognizer, Tuning, Word
+from voicecoach.spotter import SPOTTER_TUNING, create_spotter
+
+HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
+SAME_UTTERANCE_SECONDS = 0.3
+"""Reports whose spans come this close are one utterance (the spotter's span is an
+estimate: the 0.6 s before it fired)."""
+
+
+class HybridRecognizer(CommandRecognizer):
+    """``fast`` (the spotter) and ``thorough`` (a grammar engine) on the same audio; each
+    utterance is reported once, by whichever heard it first."""
+
+    engine = "hybrid"
+
+    def __init__(self, fast: CommandRecognizer, thorough: CommandRecognizer) -> None:
+        super().__init__(fast.vocabulary, fast.tuning, fast.live)
+        self.fast, self.thorough = fast, thorough
+
+    @property
+    def position(self) -> float:
+        return self.fast.position
+
+    def accept(self, samples: np.ndarray) -> list[CommandHeard]:
+        return self._first_reports(self.fast.accept(samples) + self.thorough.accept(samples))
+
+    def calibrate(self, samples: np.ndarray) -> None:
+        self.fast.calibrate(samples)
+        self.thorough.calibrate(samples)
+
+    def flush(self) -> list[CommandHeard]:
+        return self._first_reports(self.fast.flush() + self.thorough.flush())
+
+    def _first_reports(self, reports: list[CommandHeard]) -> list[CommandHeard]:
+        fresh = []
+        for heard in sorted(reports, key=lambda report: report.end):
+            if any(heard.start < earlier.end + SAME_UTTERANCE_SECONDS
+                   and heard.end > earlier.start - SAME_UTTERANCE_SECONDS
+                   for earlier in self._emitted[-8:]):
+                continue
+            self._emitted.append(heard)
+            fresh.append(heard)
+        return fresh
+
+    def _restart(self) -> None:
+        self.fast.reset()
+        self.thorough.reset()
+
+    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
+        raise NotImplementedError("HybridRecognizer.accept feeds its two recognisers")
+
+    def _finish(self) -> list[Word]:
+        raise NotImplementedError("HybridRecognizer.flush flushes its two recognisers")
+
+
+def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: CommandRecognizer,
+                  live: bool = True) -> HybridRecognizer:
+    """The language's spotter, at the hybrid's threshold, in front of ``thorough``."""
+    fast = create_spotter(language, vocabulary, tuning=HYBRID_SPOTTER_TUNING, live=live)
+    return HybridRecognizer(fast, thorough)
