@@ -3,10 +3,13 @@ same espeak-ng speech."""
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 
 import speechgen
+from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
 from voicecoach.commands import load_vocabulary
 from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
 from voicecoach.recognizer import (CommandHeard, Tuning, create_recognizer, recognize_samples,
@@ -80,3 +83,15 @@ def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, li
 def test_auto_is_the_hybrid_for_english_and_the_spotter_for_korean() -> None:
     assert resolve_engine("en") == "hybrid"
     assert resolve_engine("ko") == "spotter"
+
+
+@pytest.mark.parametrize("engine, expected", [("auto", DEFAULT_LATENCY),
+                                              ("hybrid", DEFAULT_LATENCY),
+                                              ("spotter", DEFAULT_LATENCY),
+                                              ("pocketsphinx", GRAMMAR_ENGINE_LATENCY)])
+def test_the_hybrid_keeps_the_short_output_buffer(engine: str, expected: float) -> None:
+    """Its reactions come from the spotter; a grammar engine alone gets the longer one."""
+    args = argparse.Namespace(lang="en", engine=engine, model=None, keys_only=False,
+                              output_latency=None)
+    assert _output_latency(args) == expected
+    assert _output_latency(argparse.Namespace(**{**vars(args), "output_latency": 0.3})) == 0.3
