@@ -215,8 +215,8 @@ def resolve_engine(language: str, engine: str = "auto", model: Path | None = Non
     ``auto`` picks Vosk when a model was named (``model`` or the environment). Else, where
     the command spotter has a model: for English the hybrid (the spotter answers first,
     PocketSphinx or an installed Vosk model catches what it misses: on natural-sounding
-    voices the spotter alone misses one command in five), for Korean the spotter alone
-    (it meets the accuracy targets). Else Vosk when a model is found (an installed
+    voices the spotter alone misses a quarter of the commands), for Korean the spotter
+    alone (it meets the accuracy targets). Else Vosk when a model is found (an installed
     vosk-model-* package, Vosk's cache), else PocketSphinx for English, else a
     MissingDependencyError saying what to install.
     """
