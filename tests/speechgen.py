@@ -67,8 +67,9 @@ PICO_VOLUME = 0.5
 PIPER_VOLUME = 0.5
 """Piper peaks at full scale: headroom for the sox pitch shift after it."""
 ESPEAK_WPM = 175
-"""espeak-ng's default rate; Festival's duration stretch and Pico's speed are ``speed``
-over this."""
+"""espeak-ng's default rate, which other synthesisers' rates are scaled from: Festival's
+duration stretch and Piper's length scale are this over ``speed``, Pico's speed is
+``speed`` over this."""
 
 
 def _festival(text: str, voice: str, speed: int, pitch: int | None) -> tuple[bytes, list[str]]:
