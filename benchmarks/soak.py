@@ -337,6 +337,8 @@ class VoiceCommand:
     command: str
     text: str
     result: str
+    engine: str  # "" in logs from before the field existed
+    echo_db: float | None  # the echo check's residual (None: not checked)
 
     @property
     def moves_plan(self) -> bool:
@@ -355,7 +357,8 @@ def voice_commands(db: Path) -> list[VoiceCommand]:
         d = json.loads(detail)
         if d.get("source") == "voice":
             heard.append(VoiceCommand(at, str(d.get("command")), str(d.get("text", "")),
-                                      str(d.get("result", ""))))
+                                      str(d.get("result", "")), str(d.get("engine", "")),
+                                      d.get("echo_db")))
     return heard
 
 
@@ -550,7 +553,9 @@ def analyse(folder: Path, warmup: float) -> bool:
     print(f"self-triggers: {len(commands)} voice commands heard "
           f"({sum(c.moves_plan for c in commands)} moved the plan)")
     for c in commands:
-        print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<16} -> {c.result}")
+        echo = "" if c.echo_db is None else f" ({c.echo_db:+.1f} dB)"
+        print(f"  {c.at - started:8.1f} s  {c.command:<7} heard {c.text!r:<16} by "
+              f"{c.engine or '?':<12} -> {c.result}{echo}")
     return (growth < RSS_GROWTH_TARGET and worst <= ONSET_TARGET_MS and found.lost == 0
             and found.unheard == 0 and found.disturbed == 0 and run["exit"] == 0)
 

@@ -42,13 +42,15 @@ REPEAT_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class CommandHeard:
-    """One command heard: canonical name, the words said, where in the stream, how sure."""
+    """One command heard: canonical name, the words said, where in the stream, how sure,
+    and which engine heard it (inside the hybrid: the spotter or the grammar engine)."""
 
     command: str
     text: str
     start: float
     end: float
     confidence: float
+    engine: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,8 @@ class CommandRecognizer(ABC):
             said = words[first:last]
             heard = CommandHeard(command=name, text=" ".join(w.text for w in said),
                                  start=round(said[0].start, 3), end=round(said[-1].end, 3),
-                                 confidence=round(min(w.confidence for w in said), 3))
+                                 confidence=round(min(w.confidence for w in said), 3),
+                                 engine=self.engine)
             if self._accepted(heard):
                 self._emitted.append(heard)
                 events.append(heard)

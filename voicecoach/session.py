@@ -83,6 +83,7 @@ class Heard:
     text: str = ""  # what was recognised (voice) or the key's meaning
     source: str = "voice"  # "voice" or "keys"
     confidence: float | None = None
+    engine: str = ""  # the recogniser that heard it (inside the hybrid: which of its two)
     rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is
     echo_db: float | None = None  # residual after removing the playback (voicecoach.echo)
     # When (time.monotonic()) the spoken command ended by the microphone clock, the last
@@ -92,6 +93,11 @@ class Heard:
     fed_until: float | None = None
     emitted_at: float | None = None
     judged_at: float | None = None
+
+
+def _engine(heard: Heard) -> dict[str, str]:
+    """The log's ``engine`` field: set for voice commands only."""
+    return {"engine": heard.engine} if heard.engine else {}
 
 
 def trace(stage: str, **fields: Any) -> None:
@@ -230,7 +236,8 @@ class Listener:
             said_end = self.mic.time_at(float(result.end) * MIC_RATE + offset) + to_monotonic
         return Heard(command=str(getattr(result, "command")),
                      text=str(getattr(result, "text", "")), source="voice",
-                     confidence=getattr(result, "confidence", None), said_end=said_end,
+                     confidence=getattr(result, "confidence", None),
+                     engine=str(getattr(result, "engine", "")), said_end=said_end,
                      fed_until=fed_until, emitted_at=time.monotonic())
 
     def _judge(self) -> None:
@@ -457,7 +464,7 @@ class CoachSession:
         if heard.rejected:
             self.record(EventKind.COMMAND_HEARD, command=heard.command, text=heard.text,
                         source=heard.source, confidence=heard.confidence,
-                        echo_db=heard.echo_db, result=heard.rejected)
+                        echo_db=heard.echo_db, result=heard.rejected, **_engine(heard))
             return
         command = heard.command
         if command == TOGGLE_PAUSE:
@@ -468,7 +475,9 @@ class CoachSession:
         handler = getattr(self, f"_cmd_{command}", None)
         result = handler(heard) if handler else "unknown"
         self.handled.append((command, result))
-        detail: dict[str, Any] = {} if heard.echo_db is None else {"echo_db": heard.echo_db}
+        detail: dict[str, Any] = _engine(heard)
+        if heard.echo_db is not None:
+            detail["echo_db"] = heard.echo_db
         self.record(EventKind.COMMAND_HEARD, command=command, text=heard.text,
                     source=heard.source, confidence=heard.confidence, result=result,
                     **detail)
