@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import speechgen
-from voicecoach.echo import (ECHO_THRESHOLD_DB, AudioRing, EchoCanceller, EchoGuard,
-                             echo_residual_db)
+from voicecoach.echo import (ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB, AudioRing,
+                             EchoCanceller, EchoGuard, echo_residual_db)
 
 RATE = speechgen.RATE
 
@@ -56,9 +56,10 @@ def mix_user(mic: np.ndarray, user: np.ndarray, at: int, level_db: float) -> np.
 
 
 def check(played: np.ndarray, mic: np.ndarray, start: int, end: int,
-          clock_error: float = 0.0) -> float:
+          clock_error: float = 0.0, line: float = ECHO_THRESHOLD_DB) -> float:
     """Run the EchoGuard as the live session does: both rings on one stream clock
-    (the played one written in callback-sized blocks), command span on the mic's."""
+    (the played one written in callback-sized blocks), command span on the mic's; the
+    verdict must follow ``line``."""
     played_ring, mic_ring = AudioRing(22050), AudioRing(RATE)
     up = np.interp(np.arange(int(played.size * 22050 / RATE)) * RATE / 22050,
                    np.arange(played.size), played).astype(np.float32)
@@ -66,8 +67,8 @@ def check(played: np.ndarray, mic: np.ndarray, start: int, end: int,
         played_ring.write(up[first:first + 1024], 5.0 + first / 22050)
     for first in range(0, mic.size, 800):
         mic_ring.write(mic[first:first + 800], 5.0 + clock_error + first / RATE)
-    verdict = EchoGuard(played_ring, mic_ring).check(start / RATE, end / RATE)
-    assert verdict.echo == (verdict.residual_db < ECHO_THRESHOLD_DB)
+    verdict = EchoGuard(played_ring, mic_ring).check(start / RATE, end / RATE, 0, line)
+    assert verdict.echo == (verdict.residual_db < line)
     return verdict.residual_db
 
 
@@ -92,6 +93,17 @@ def test_user_over_the_coach_is_not_echo(coach: np.ndarray, user: np.ndarray,
     start = int(0.9 * RATE)
     mic = mix_user(mic, user, start, level_db)
     assert check(coach, mic, start, start + user.size) > ECHO_THRESHOLD_DB + 1
+
+
+def test_the_fallback_line_rejects_a_faint_voice_the_usual_line_lets_pass(
+        coach: np.ndarray, user: np.ndarray) -> None:
+    """9 dB under the coach a voice leaves less than the usual line asks for, but more
+    than the hybrid's fallback reports are allowed (its residual is between the two)."""
+    start = int(0.9 * RATE)
+    mic = mix_user(room(coach), user, start, -9.0)
+    usual = check(coach, mic, start, start + user.size)
+    assert FALLBACK_ECHO_THRESHOLD_DB > usual > ECHO_THRESHOLD_DB
+    assert check(coach, mic, start, start + user.size, line=FALLBACK_ECHO_THRESHOLD_DB) == usual
 
 
 def test_nothing_played_is_not_echo(coach: np.ndarray, user: np.ndarray) -> None:

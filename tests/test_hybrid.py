@@ -11,9 +11,11 @@ import pytest
 import speechgen
 from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
 from voicecoach.commands import load_vocabulary
+from voicecoach.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
 from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
 from voicecoach.recognizer import (CommandHeard, Tuning, create_recognizer, recognize_samples,
                                    resolve_engine)
+from voicecoach.session import Heard, echo_line
 from voicecoach.spotter import create_spotter
 from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
 
@@ -66,10 +68,25 @@ def test_the_spotter_answers_first_and_the_grammar_engine_catches_its_misses(
     with_spotter = heard_live(hybrid(), signal)
     deaf_spotter = heard_live(hybrid(spotter_threshold=1.01), signal)  # it never fires
     assert [h.command for h, _ in deaf_spotter] == COMMANDS
+    # Each report names the engine that heard it (logged, so self-triggers can be traced).
+    assert {h.engine for h, _ in deaf_spotter} == {"pocketsphinx"}
+    assert "spotter" in {h.engine for h, _ in with_spotter}
     delays = {h.command: (position - ends[h.command]) for h, position in with_spotter}
     fallback = {h.command: (position - ends[h.command]) for h, position in deaf_spotter}
     assert np.median(list(delays.values())) < np.median(list(fallback.values())) - 0.1
     assert max(delays.values()) < 0.5
+
+
+def test_reports_the_spotter_let_pass_meet_a_stricter_echo_line(
+        session_talk: tuple[np.ndarray, list]) -> None:
+    recognizer = hybrid()
+    lines = {h.engine: echo_line(recognizer, Heard(h.command, h.text, engine=h.engine))
+             for h, _ in heard_live(recognizer, session_talk[0])
+             + heard_live(hybrid(spotter_threshold=1.01), session_talk[0])}
+    assert lines == {"spotter": ECHO_THRESHOLD_DB, "pocketsphinx": FALLBACK_ECHO_THRESHOLD_DB}
+    # Alone, PocketSphinx is the only engine: its reports keep the usual line.
+    alone = PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING, live=False)
+    assert echo_line(alone, Heard("pause", engine="pocketsphinx")) == ECHO_THRESHOLD_DB
 
 
 def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, list]) -> None:

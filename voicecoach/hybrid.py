@@ -36,6 +36,12 @@ class HybridRecognizer(CommandRecognizer):
         self.fast, self.thorough = fast, thorough
 
     @property
+    def fallback_engine(self) -> str:
+        """The engine of the reports the spotter let pass: the session's echo check holds
+        them to a stricter line (:data:`voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
+        return self.thorough.engine
+
+    @property
     def position(self) -> float:
         return self.fast.position
 

@@ -41,7 +41,8 @@ import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE, WavRecorder
 from voicecoach.display import LiveView, ViewState
-from voicecoach.echo import AudioRing, EchoCanceller, EchoGuard
+from voicecoach.echo import (ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB, AudioRing,
+                             EchoCanceller, EchoGuard)
 from voicecoach.history import EventKind
 from voicecoach.keyboard import HELP as KEYS_HELP
 from voicecoach.keyboard import TOGGLE_PAUSE
@@ -93,6 +94,15 @@ class Heard:
     fed_until: float | None = None
     emitted_at: float | None = None
     judged_at: float | None = None
+
+
+def echo_line(recognizer: object, heard: Heard) -> float:
+    """The echo check's line for ``heard``: stricter for a report of the hybrid's second
+    engine, which the spotter had let pass (:data:`~voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
+    fallback = getattr(recognizer, "fallback_engine", None)
+    if heard.engine and heard.engine == fallback:
+        return FALLBACK_ECHO_THRESHOLD_DB
+    return ECHO_THRESHOLD_DB
 
 
 def _engine(heard: Heard) -> dict[str, str]:
@@ -249,7 +259,8 @@ class Listener:
         """``heard``, echo-checked: ``rejected="echo"`` when the playback explains it."""
         rejected, echo_db = "", None
         try:
-            verdict = self.echo.check(float(result.start), float(result.end), offset)
+            verdict = self.echo.check(float(result.start), float(result.end), offset,
+                                      echo_line(self.recognizer, heard))
         except Exception as error:  # noqa: BLE001 - fail open: obey the command
             log.warning("echo check failed: %s", error)
         else:
