@@ -102,12 +102,13 @@ def test_coach_voice_through_the_room_is_echo(coach: np.ndarray, delay: float,
     assert check(coach, mic, start, end, clock_error) < ECHO_THRESHOLD_DB - 2
 
 
-@pytest.mark.parametrize("rt60, direct_to_reverberant_db", [(0.6, 0.0), (1.0, 3.0)])
+@pytest.mark.parametrize("rt60, direct_to_reverberant_db", [(0.6, 0.0), (1.0, 6.0)])
 def test_coach_voice_in_a_reverberant_room_is_echo(coach: np.ndarray, user: np.ndarray,
                                                    rt60: float,
                                                    direct_to_reverberant_db: float) -> None:
-    """The fit reaches 160 ms into the past: a living room's or a small gym's tail is
-    explained (with 100 ms, these rooms left -9.4 to -12.8 dB), a user is still heard."""
+    """A residual just above the line is fitted again 160 ms into the past: a living
+    room's or a small gym's tail is explained (with 100 ms only, these rooms left up to
+    -11.6 dB), a user is still heard."""
     mic = hall(coach, rt60, direct_to_reverberant_db)
     for at in (0.9, 1.6, 2.4, 3.4):
         start = int(at * RATE)
@@ -134,7 +135,8 @@ def test_the_fallback_line_rejects_a_faint_voice_the_usual_line_lets_pass(
     mic = mix_user(room(coach), user, start, -8.0)
     usual = check(coach, mic, start, start + user.size)
     assert FALLBACK_ECHO_THRESHOLD_DB > usual > ECHO_THRESHOLD_DB
-    assert check(coach, mic, start, start + user.size, line=FALLBACK_ECHO_THRESHOLD_DB) == usual
+    assert check(coach, mic, start, start + user.size,
+                 line=FALLBACK_ECHO_THRESHOLD_DB) < FALLBACK_ECHO_THRESHOLD_DB
 
 
 def test_nothing_played_is_not_echo(coach: np.ndarray, user: np.ndarray) -> None:

@@ -28,14 +28,14 @@ ECHO_THRESHOLD_DB = -13.0
 """Residual-to-microphone energy ratio below which a command is the coach's echo.
 Measured on espeak-ng speech through tests/test_echo.py's synthetic room (delay,
 low-pass, a 120 ms reverberant tail, 22050 <-> 16000 Hz resampling): the coach alone
-leaves -17.2 to -22.3 dB; a user over the coach leaves -4.4 to -7.0 dB at 0 dB, -8.3 to
--11.3 dB at -6 dB. In more reverberant rooms the coach alone leaves more (see TAPS)."""
+leaves -16.8 to -21.7 dB; a user over the coach leaves -3.9 to -5.8 dB at 0 dB, -7.9 to
+-11.2 dB at -6 dB. More reverberant rooms need the refit (:data:`REVERB_TAPS`)."""
 FALLBACK_ECHO_THRESHOLD_DB = -10.0
 """The stricter line for commands the hybrid's fallback engine reported (the spotter had
 let them pass). PocketSphinx hears commands in a third of the coach's phrases (58 reports
 in 27 of 91 phrases of the bundled and soak workouts, decoded offline without the check),
-and in a 10-minute room soak (8 taps) five of its reports left -10.5 to -11.5 dB. A user
-at the coach's level leaves -4.4 to -7.0 dB; 6 dB below it, -8.3 to -11.3 dB."""
+and in a 10-minute room soak five of its reports left -10.5 to -11.5 dB. A user at the
+coach's level leaves -3.9 to -5.8 dB; 6 dB below it, -8.3 to -11.2 dB."""
 MAX_LAG_SECONDS = 1.0
 """How much later than the clocks say the echo may reach the mic (buffering)."""
 LEAD_SECONDS = 0.3
@@ -44,15 +44,21 @@ MARGIN_SECONDS = 0.1
 """Audio taken on either side of the command's span."""
 FRAME = 512
 HOP = 256
-TAPS = 12
-"""Filter taps per bin, one per hop: PAST_TAPS hops of the past (reverberation, 160 ms),
-the aligned one, one of the future (lag error). Synthetic rooms (exponential tails, the
-coach alone, the worst of four spans): with 8 taps the residual reached -11.6 dB at an
-RT60 of 0.6 s and equal direct and reverberant energy, and -9.4 dB at 1.0 s with the
-direct sound 3 dB stronger, above the line; with 12, -14.6 and -13.1 dB. More taps also
-explain more of a user's voice (6 dB under the coach: -11.3 dB at worst instead of
--10.2), so the filter stays short of the tail of a large hall (1.0 s, equal energies:
--11.6 dB)."""
+TAPS = 8
+"""Filter taps per bin, one per hop: PAST_TAPS hops of the past (reverberation, about
+100 ms), the aligned one, one of the future (lag error)."""
+REVERB_TAPS = 12
+"""Taps of the refit (160 ms of the past) for a residual just above the line
+(:data:`REVERB_REFIT_DB`). Synthetic rooms (exponential tails, the coach alone, the worst
+of four spans): with 8 taps the residual reached -11.6 dB at an RT60 of 0.6 s and equal
+direct and reverberant energy, and -9.4 dB at 1.0 s with the direct sound 3 dB stronger;
+with 12, -14.6 and -13.1 dB. Every fit at 12 costs more (a check took ~50 ms in the room
+instead of ~30, and the English reaction went from 290 to 340 ms), hence a refit only in
+doubt. More taps also explain more of a user's voice (6 dB under the coach: -11.3 dB at
+worst instead of -10.2); at 20 a user in a dry room would pass for the coach."""
+REVERB_REFIT_DB = 4.0
+"""A residual less than this above the line is fitted again with REVERB_TAPS (12 taps
+gained at most 3.7 dB over 8 in those rooms)."""
 PAST_TAPS = TAPS - 2
 
 
@@ -207,23 +213,23 @@ def resample(x: np.ndarray, source: int, target: int, offset: float = 0.0,
     return np.interp(positions, np.arange(x.size), x).astype(np.float32)
 
 
-def fit_residual_db(mic: np.ndarray, reference: np.ndarray) -> float:
+def fit_residual_db(mic: np.ndarray, reference: np.ndarray, taps: int = TAPS) -> float:
     """Residual-to-mic energy (dB) after fitting ``reference`` to ``mic`` with a
-    TAPS-frame filter per frequency bin. ``reference`` is aligned with ``mic`` but
-    starts PAST_TAPS hops earlier and ends one hop later (``mic.size`` +
-    (TAPS - 1) * HOP samples): reverberation comes from the past."""
+    ``taps``-frame filter per frequency bin. ``reference`` is aligned with ``mic`` but
+    starts ``taps - 2`` hops earlier and ends one hop later (``mic.size`` +
+    (taps - 1) * HOP samples): reverberation comes from the past."""
     m = _stft(mic)
     frames = m.shape[0]
     r = _stft(reference)
-    if r.shape[0] < frames + TAPS - 1:
-        r = np.pad(r, ((0, frames + TAPS - 1 - r.shape[0]), (0, 0)))
-    x = np.stack([r[k:k + frames] for k in range(TAPS)], axis=2)  # (frames, bins, taps)
+    if r.shape[0] < frames + taps - 1:
+        r = np.pad(r, ((0, frames + taps - 1 - r.shape[0]), (0, 0)))
+    x = np.stack([r[k:k + frames] for k in range(taps)], axis=2)  # (frames, bins, taps)
     x = np.transpose(x, (1, 0, 2))  # (bins, frames, taps)
     y = m.T  # (bins, frames)
     xh = np.conj(np.transpose(x, (0, 2, 1)))
     a = xh @ x  # (bins, taps, taps)
-    scale = np.trace(a, axis1=1, axis2=2).real[:, None, None] / TAPS
-    a = a + (1e-3 * scale + 1e-12) * np.eye(TAPS)[None]
+    scale = np.trace(a, axis1=1, axis2=2).real[:, None, None] / taps
+    a = a + (1e-3 * scale + 1e-12) * np.eye(taps)[None]
     h = np.linalg.solve(a, xh @ y[:, :, None])
     residual = y - (x @ h)[:, :, 0]
     mic_energy = float(np.sum(np.abs(y) ** 2))
@@ -233,7 +239,7 @@ def fit_residual_db(mic: np.ndarray, reference: np.ndarray) -> float:
 
 
 def echo_residual_db(mic: np.ndarray, reference: np.ndarray,
-                     lags: list[int] | None = None) -> tuple[float, int]:
+                     lags: list[int] | None = None, taps: int = TAPS) -> tuple[float, int]:
     """(residual dB, lag): how well ``reference`` (longer, covering every lag to try)
     explains ``mic``; 0 dB when it explains nothing. Both mono at the same rate.
     ``lags``: the offsets into ``reference`` to try (default: :func:`best_lags`)."""
@@ -241,12 +247,12 @@ def echo_residual_db(mic: np.ndarray, reference: np.ndarray,
         return 0.0, 0
     best = (0.0, 0)
     for lag in best_lags(mic, reference) if lags is None else lags:
-        start = lag - PAST_TAPS * HOP
+        start = lag - (taps - 2) * HOP
         piece = reference[max(start, 0):lag + mic.size + HOP]
         if start < 0:
             piece = np.concatenate([np.zeros(-start, dtype=np.float32), piece])
-        piece = np.pad(piece, (0, max(0, mic.size + (TAPS - 1) * HOP - piece.size)))
-        db = fit_residual_db(mic, piece)
+        piece = np.pad(piece, (0, max(0, mic.size + (taps - 1) * HOP - piece.size)))
+        db = fit_residual_db(mic, piece, taps)
         if db < best[0]:
             best = (db, lag)
     return best
@@ -303,6 +309,8 @@ class EchoGuard:
         # The echo of what was heard at t reaches the mic at t + delay: look back.
         reference = self.played.read(t0 - MAX_LAG_SECONDS, t1 + LEAD_SECONDS, rate)
         db, lag = echo_residual_db(mic, reference)
+        if line <= db < line + REVERB_REFIT_DB:  # a reverberant room's tail, or a user?
+            db = min(db, echo_residual_db(mic, reference, [lag], REVERB_TAPS)[0])
         lag_seconds = MAX_LAG_SECONDS - lag / rate
         if db >= line:
             wide_db, played_at = self._wide(mic)
