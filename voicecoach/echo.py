@@ -52,7 +52,7 @@ REVERB_TAPS = 12
 (:data:`REVERB_REFIT_DB`). Synthetic rooms (exponential tails, the coach alone, the worst
 of four spans): with 8 taps the residual reached -11.6 dB at an RT60 of 0.6 s and equal
 direct and reverberant energy, and -9.4 dB at 1.0 s with the direct sound 3 dB stronger;
-with 12, -14.6 and -13.1 dB. Every fit at 12 costs more (a check took ~50 ms in the room
+refitted with 12, -14.6 and -13.0 dB. Every fit at 12 costs more (a check took ~50 ms in the room
 instead of ~30, and the English reaction went from 290 to 340 ms), hence a refit only in
 doubt. More taps also explain more of a user's voice (6 dB under the coach: -11.3 dB at
 worst instead of -10.2); at 20 a user in a dry room would pass for the coach."""
