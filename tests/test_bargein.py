@@ -21,9 +21,9 @@ import pytest
 
 import speechgen
 from rigs import PLAYED_RATE, PulseRig
+from sessionlog import logged
 from test_selftrigger import short_hip_thrust
 from voicecoach.audio import read_wav
-from voicecoach.errors import InputError
 from voicecoach.log import TrainingLog
 from voicecoach.speech import SpeechRenderer, default_voice
 
@@ -47,16 +47,6 @@ def voiced_rms(samples: np.ndarray) -> float:
 
 def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.asarray(samples, np.float64) ** 2)))
-
-
-def logged(db: Path) -> list:
-    """The events logged so far in the only session ([] before the log is set up)."""
-    try:
-        with TrainingLog(db, readonly=True) as log:
-            sessions = log.sessions()
-            return log.events(sessions[0].id) if sessions else []
-    except InputError:  # not created yet, or its schema not written yet
-        return []
 
 
 def voice_commands(db: Path) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from rigs import PulseRig
+from sessionlog import logged
 from voicecoach.log import TrainingLog
 
 WORKOUT = """\
@@ -43,14 +44,8 @@ count = "up"
 
 def reps_logged(db: Path) -> list[tuple[str, int]]:
     """(side, rep) of every rep_completed event of the only session, in order."""
-    if not db.exists():
-        return []
-    with TrainingLog(db, readonly=True) as log:
-        sessions = log.sessions()
-        if not sessions:
-            return []
-        return [(e.position.side, e.position.rep) for e in log.events(sessions[0].id)
-                if e.kind.value == "rep_completed"]
+    return [(e.position.side, e.position.rep) for e in logged(db)
+            if e.kind.value == "rep_completed"]
 
 
 def start(rig: PulseRig, workout: Path, db: Path, *extra: str) -> subprocess.Popen[str]:
