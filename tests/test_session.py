@@ -281,7 +281,16 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     second = subprocess.Popen([*argv, "--resume"], env=alsa_file_rig.env(),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    # Stop once step 2 has been read (a fixed wait lost that race on a slow moment).
+    from voicecoach.phrases import load_phrases
+    from voicecoach.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    step2_clip = speech.render("Set the bar on your hips.")
+    deadline = time.monotonic() + 30
+    while not clip_starts(alsa_file_rig.played(), step2_clip) \
+            and time.monotonic() < deadline and second.poll() is None:
+        time.sleep(0.5)
     out, err = second.communicate("q\n", timeout=30)
     assert second.returncode == 0, err
     with TrainingLog(db, readonly=True) as log:
@@ -291,14 +300,10 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     assert resumed and resumed[0].position.step == 2
 
     # It said where it picks up, and then read step 2 (not step 1) again.
-    from voicecoach.phrases import load_phrases
-    from voicecoach.speech import SpeechRenderer, default_voice
-
-    speech = SpeechRenderer(default_voice("en"))
     phrase = load_phrases("en").say("resuming_at", exercise="Session test")
     played = alsa_file_rig.played()
     said = clip_starts(played, speech.render(phrase))
-    step2 = clip_starts(played, speech.render("Set the bar on your hips."))
+    step2 = clip_starts(played, step2_clip)
     assert said and step2 and said[0] < step2[0]
     assert not clip_starts(played, speech.render("Sit by the bench."))
 
