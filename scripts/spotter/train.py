@@ -35,7 +35,7 @@ REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(REPO), str(REPO / "tests")]
 
 import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, trimming)
-from export import CLASSES, FRAMES, export  # noqa: E402
+from export import CLASSES, EMBEDDING_SIZE, FRAMES, export  # noqa: E402
 from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa: E402
 from voicecoach.paths import prompts_dir  # noqa: E402
 from voicecoach.recognizer import add_dither, to_pcm16  # noqa: E402
@@ -402,17 +402,29 @@ def generate(lang: str, recipe: Recipe, streams: int, seed: int, work: Path) -> 
 
 
 def windows(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Training windows (n, FRAMES * 96) ending at every labelled frame, and their labels."""
-    inputs, targets = [], []
+    """Training windows (n, FRAMES * 96) ending at every labelled frame, and their labels.
+    Filled into one preallocated array: concatenating per-stream pieces would need twice
+    the memory at the peak."""
+    def kept(y: np.ndarray) -> np.ndarray:
+        ends = np.arange(FRAMES - 1, y.size)
+        return ends[y[ends] >= 0]
+
+    total = 0
+    for path in files:
+        with np.load(path, allow_pickle=True) as data:
+            total += sum(kept(y).size for y in data["Y"])
+    inputs = np.empty((total, FRAMES * EMBEDDING_SIZE), np.float32)
+    targets = np.empty(total, np.int64)
+    row = 0
     for path in files:
         with np.load(path, allow_pickle=True) as data:
             for frames, y in zip(data["X"], data["Y"]):
-                ends = np.arange(FRAMES - 1, frames.shape[0])
-                keep = ends[y[ends] >= 0]
+                keep = kept(y)
                 index = keep[:, None] + np.arange(-FRAMES + 1, 1)[None, :]
-                inputs.append(frames.astype(np.float32)[index].reshape(keep.size, -1))
-                targets.append(y[keep])
-    return np.concatenate(inputs), np.concatenate(targets)
+                inputs[row:row + keep.size] = frames.astype(np.float32)[index].reshape(keep.size, -1)
+                targets[row:row + keep.size] = y[keep]
+                row += keep.size
+    return inputs, targets
 
 
 def train(inputs: np.ndarray, targets: np.ndarray, seed: int, hidden: int) -> Pipeline:
@@ -425,10 +437,13 @@ def train(inputs: np.ndarray, targets: np.ndarray, seed: int, hidden: int) -> Pi
     missing = [CLASSES[c] for c in range(len(CLASSES)) if not (targets == c).any()]
     if missing:
         raise SystemExit(f"no training frames of {', '.join(missing)}: use more --streams")
-    model = make_pipeline(StandardScaler(),
+    # The scaler standardises the windows in place while fitting (a copy would be as big
+    # as the whole training set); afterwards it copies again, as export expects.
+    model = make_pipeline(StandardScaler(copy=False),
                           MLPClassifier((hidden,), alpha=0.1, max_iter=60, early_stopping=True,
                                         random_state=seed))
-    return model.fit(inputs, targets)
+    model.fit(inputs, targets)
+    return model.set_params(standardscaler__copy=True)
 
 
 def main() -> None:
