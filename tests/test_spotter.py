@@ -52,6 +52,46 @@ def test_recogniser_hears_the_features_training_uses(commands_with_noise_floor: 
     assert np.abs(expected).mean() > 0.1
 
 
+def _fired(recognizer: SpotterRecognizer, frames: list[list[float]]) -> list[int]:
+    """Frame indexes at which ``recognizer`` fires on these class probabilities."""
+    return [index for index, row in enumerate(frames)
+            if recognizer._decide(np.array(row), now=0.08 * (index + 1) + 100.0)]
+
+
+def test_only_a_sure_frame_fires_alone() -> None:
+    def fresh() -> SpotterRecognizer:
+        recognizer = create_recognizer("en", "spotter", live=False,
+                                       tuning=Tuning(threshold=0.7, settle=None))
+        assert isinstance(recognizer, SpotterRecognizer)
+        return recognizer
+
+    quiet = [1.0, 0, 0, 0, 0, 0, 0]
+    doubtful = [0.2, 0.8, 0, 0, 0, 0, 0]  # "next" above the threshold, below CONFIDENT
+    sure = [0.05, 0, 0, spotter.CONFIDENT + 0.02, 0, 0, 0]
+    assert _fired(fresh(), [quiet, doubtful, quiet, quiet]) == []
+    assert _fired(fresh(), [quiet, doubtful, doubtful, quiet]) == [2]
+    assert _fired(fresh(), [quiet, sure, quiet, quiet]) == [1]
+
+
+def test_sure_commands_are_reported_a_frame_sooner(commands_with_noise_floor: np.ndarray,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def reported_at() -> list[tuple[str, float]]:
+        recognizer = create_recognizer("en", "spotter", live=False)
+        reports = []
+        for first in range(0, commands_with_noise_floor.size, spotter.FRAME_SAMPLES):
+            chunk = commands_with_noise_floor[first:first + spotter.FRAME_SAMPLES]
+            reports += [(heard.command, recognizer.position) for heard in recognizer.accept(chunk)]
+        return reports
+
+    sooner = reported_at()
+    monkeypatch.setattr(spotter, "CONFIDENT", 2.0)  # always wait for a second frame
+    waited = reported_at()
+    assert [command for command, _ in sooner] == [command for command, _ in waited] \
+        == ["next", "pause", "resume", "stop"]
+    gains = [round(late - early, 2) for (_, early), (_, late) in zip(sooner, waited)]
+    assert set(gains) <= {0.0, 0.08} and 0.08 in gains
+
+
 def test_command_in_the_first_second_is_heard() -> None:
     signal, placed = speechgen.layout([("repeat", speechgen.say("repeat", "en-us"))],
                                       lead=0.1)

@@ -9,7 +9,8 @@ the ``openwakeword`` 0.5.1 wheel. On top of it, per language, a one-hidden-layer
 (``voicecoach/data/spotter-<lang>.npz``, trained by ``scripts/spotter/train.py`` on
 synthetic speech) maps the last :data:`WINDOW_FRAMES` embeddings (1.28 s) to "none" or
 one of the six commands. A command fires when its probability passes the threshold in
-two frames in a row; it must fall below it again before it can fire again.
+two frames in a row, or at once when one frame is at least :data:`CONFIDENT`; it must
+fall below the threshold again before it can fire again.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ WINDOW_FRAMES = 16
 EMBEDDING_SIZE = 96
 CONSECUTIVE = 2
 """Frames in a row above the threshold before a command fires."""
+CONFIDENT = 0.9
+"""A frame at least this sure (and above the threshold) fires without waiting for the
+next: offline, English commands came 40-60 ms sooner with no other change."""
 REFRACTORY_SECONDS = 1.0
 """After a command fires, nothing fires for this long."""
 WORD_SECONDS = 0.6
@@ -249,7 +253,8 @@ class SpotterRecognizer(CommandRecognizer):
             self._armed_after = 0
         if now < self._quiet_until or self._armed_after:
             return []
-        ready = np.where(self._run >= CONSECUTIVE, probabilities, -1.0)
+        ready = np.where((self._run >= CONSECUTIVE) | (above & (probabilities >= CONFIDENT)),
+                         probabilities, -1.0)
         best = int(np.argmax(ready))
         if ready[best] < 0:
             return []
