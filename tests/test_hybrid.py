@@ -4,6 +4,7 @@ same espeak-ng speech."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_
 from voicecoach.commands import load_vocabulary
 from voicecoach.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
 from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
-from voicecoach.recognizer import (CommandHeard, Tuning, create_recognizer, recognize_samples,
-                                   resolve_engine)
+from voicecoach.recognizer import (CommandHeard, CommandRecognizer, Tuning, create_recognizer,
+                                   recognize_samples, resolve_engine)
 from voicecoach.session import Heard, echo_line
 from voicecoach.spotter import create_spotter
 from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
@@ -43,7 +44,7 @@ def hybrid(spotter_threshold: float = HYBRID_SPOTTER_TUNING.threshold) -> Hybrid
                             PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=True))
 
 
-def heard_live(recognizer: HybridRecognizer, signal: np.ndarray
+def heard_live(recognizer: CommandRecognizer, signal: np.ndarray
                ) -> list[tuple[CommandHeard, float]]:
     """Each command and the stream position when it was reported, fed in 30 ms chunks."""
     recognizer.reset()
@@ -87,6 +88,39 @@ def test_reports_the_spotter_let_pass_meet_a_stricter_echo_line(
     # Alone, PocketSphinx is the only engine: its reports keep the usual line.
     alone = PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING, live=False)
     assert echo_line(alone, Heard("pause", engine="pocketsphinx")) == ECHO_THRESHOLD_DB
+
+
+def pauses_over_music(seconds: float, snr_db: float, seed: int) -> np.ndarray:
+    """ "pause" every 10 s over continuous music ``snr_db`` under the voice."""
+    speech = np.zeros(int(seconds * speechgen.RATE), np.float32)
+    word = speechgen.say("pause", "en-us")
+    for at in range(10, int(seconds) - 5, 10):
+        speech[at * speechgen.RATE:at * speechgen.RATE + word.size] += word
+    return speechgen.mix_at_snr(speech, speechgen.music_bed(seconds, seed), snr_db)
+
+
+def commands_live(recognizer: CommandRecognizer, signal: np.ndarray) -> list[str]:
+    return [h.command for h, _ in heard_live(recognizer, signal)]
+
+
+def test_pocketsphinx_takes_no_thump_for_a_command() -> None:
+    """PocketSphinx decodes this bed's kick drum as "done" in 0.09-0.13 s; real command
+    words take longer (SPHINX_TUNING.min_span)."""
+    signal = pauses_over_music(60.0, 12.0, seed=1)
+    vocabulary = load_vocabulary("en")
+    unchecked = dataclasses.replace(SPHINX_TUNING, min_span=0.0)
+    assert "done" in commands_live(PocketSphinxRecognizer(vocabulary, unchecked), signal)
+    assert "done" not in commands_live(PocketSphinxRecognizer(vocabulary, SPHINX_TUNING), signal)
+
+
+def test_the_fallback_needs_a_little_of_the_spotters_belief() -> None:
+    """Louder music: PocketSphinx's "done"s last as long as words, but the spotter gives
+    them next to nothing (hybrid.CORROBORATION). Real commands it does not fire on still
+    get through: test_the_spotter_answers_first_and_the_grammar_engine_catches_its_misses."""
+    signal = pauses_over_music(40.0, 6.0, seed=2)
+    assert "done" in commands_live(PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING),
+                                   signal)
+    assert commands_live(hybrid(), signal) == ["pause"] * 3
 
 
 def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, list]) -> None:

@@ -74,6 +74,9 @@ class Tuning:
     None: commands come from final results only (an engine whose partials are unreliable)."""
     dither: float = 0.0
     """Standard deviation (int16 steps) of the noise added to the input; 0: none."""
+    min_span: float = 0.0
+    """Shortest time (seconds) a command's words may take: a shorter one is a thump or a
+    click the engine forced into a word, not speech."""
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
@@ -209,7 +212,8 @@ class CommandRecognizer(ABC):
             if earlier.command == heard.command and heard.start < earlier.end + REPEAT_SECONDS \
                     and heard.end > earlier.start + 0.05:
                 return False  # the same utterance (reported from a partial), or said twice
-        return heard.confidence >= self.tuning.threshold
+        return heard.confidence >= self.tuning.threshold \
+            and heard.end - heard.start >= self.tuning.min_span
 
 
 def resolve_engine(language: str, engine: str = "auto", model: Path | None = None) -> str:

@@ -18,10 +18,13 @@ HIGHPASS_HZ = 250.0
 """Input high-pass cutoff: a music bed alone went from 20 % to 85 % heard as no command,
 clean speech unchanged (benchmarks/README.md, "Command recognition")."""
 
-SPHINX_TUNING = Tuning(threshold=0.0, settle=None)
+SPHINX_TUNING = Tuning(threshold=0.0, settle=None, min_span=0.15)
 """PocketSphinx's partial hypotheses change their mind too often to act on: firing from
 them (settle 0.15 s) cut live accuracy from 87 / 93 % to 67 / 88 % for a median latency
-of 97 ms instead of 393 ms (benchmarks/README.md, "Command recognition")."""
+of 97 ms instead of 393 ms (benchmarks/README.md, "Command recognition"). Under
+continuous music it decodes a kick drum as "done" every 10-20 s, in 0.09-0.13 s; the
+shortest command it heard right in the benchmark, said or by the Piper voice, took
+0.23 s: hence ``min_span``."""
 ENDPOINTER_WINDOW = 0.2
 """Seconds of mostly non-speech that end an utterance (PocketSphinx's Endpointer; its
 ``ratio`` 0.6): commands come from final results, so this is most of the reaction time."""

@@ -16,6 +16,7 @@ fall below the threshold again before it can fire again.
 from __future__ import annotations
 
 import importlib.util
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,9 @@ WORD_SECONDS = 0.6
 """Span reported before the first frame that heard a command (command words are about
 this long): where ``listen`` says it was, and where the echo check looks."""
 SPOTTER_TUNING = Tuning(threshold=0.5, settle=None, dither=2.0)
+MEMORY_SECONDS = 60.0
+"""How far back a live spotter keeps its frames' probabilities for :meth:`peak` (a
+whole recording keeps them all)."""
 
 
 def _feature_models() -> tuple[Path, Path]:
@@ -225,6 +229,16 @@ class SpotterRecognizer(CommandRecognizer):
         self._first_above = np.zeros(len(self.model.classes))
         self._quiet_until = -1.0
         self._armed_after = 0  # class that fired last, until it falls below threshold
+        frames = int(MEMORY_SECONDS * SAMPLE_RATE / FRAME_SAMPLES) if self.live else None
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=frames)
+
+    def peak(self, command: str, since: float) -> float:
+        """The highest probability any frame ending at or after stream time ``since``
+        gave ``command``, whether or not it fired (0 for a command it does not know)."""
+        if command not in self.model.classes:
+            return 0.0
+        column = list(self.model.classes).index(command)
+        return max((float(p[column]) for t, p in self._recent if t >= since), default=0.0)
 
     def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
         samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
@@ -240,8 +254,9 @@ class SpotterRecognizer(CommandRecognizer):
         self._heard += block.size
         embedding = self._features.push(block)
         self._embeddings = np.concatenate((self._embeddings, embedding[None]))[-self.model.frames:]
-        return self._decide(self.model.probabilities(self._embeddings),
-                            self._heard / SAMPLE_RATE)
+        probabilities, now = self.model.probabilities(self._embeddings), self._heard / SAMPLE_RATE
+        self._recent.append((now, probabilities))
+        return self._decide(probabilities, now)
 
     def _decide(self, probabilities: np.ndarray, now: float) -> list[Word]:
         threshold = self.tuning.threshold
