@@ -11,6 +11,7 @@ import pytest
 
 import speechgen
 from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
+from voicecoach import recognizer as recognizer_module
 from voicecoach.commands import load_vocabulary
 from voicecoach.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
 from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
@@ -121,6 +122,21 @@ def test_the_fallback_needs_a_little_of_the_spotters_belief() -> None:
     assert "done" in commands_live(PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING),
                                    signal)
     assert commands_live(hybrid(), signal) == ["pause"] * 3
+
+
+def test_a_command_reported_seconds_late_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under loud music PocketSphinx's endpointer seldom closes an utterance, so some of
+    its reports come seconds after the "word"."""
+    signal = pauses_over_music(40.0, 6.0, seed=2)
+
+    def delays() -> list[float]:
+        ps = PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING, live=True)
+        return [position - h.end for h, position in heard_live(ps, signal)]
+
+    late = recognizer_module.LATE_SECONDS
+    assert delays() and max(delays()) <= late
+    monkeypatch.setattr(recognizer_module, "LATE_SECONDS", float("inf"))
+    assert max(delays()) > late
 
 
 def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, list]) -> None:

@@ -38,6 +38,11 @@ ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_M
 
 REPEAT_SECONDS = 1.0
 """The same command heard again within this many seconds is one command said twice."""
+LATE_SECONDS = 2.0
+"""A live recogniser drops a command it would report this long after the command's end:
+by then the session may have moved on, and a late "next" would skip the step after the
+one meant. PocketSphinx, whose endpointer seldom closes an utterance under continuous
+music, reported some 2.6-10.6 s late; in speech, 0.3-0.6 s."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,8 @@ class CommandRecognizer(ABC):
             if earlier.command == heard.command and heard.start < earlier.end + REPEAT_SECONDS \
                     and heard.end > earlier.start + 0.05:
                 return False  # the same utterance (reported from a partial), or said twice
+        if self.live and self.position - heard.end > LATE_SECONDS:
+            return False
         return heard.confidence >= self.tuning.threshold \
             and heard.end - heard.start >= self.tuning.min_span
 
