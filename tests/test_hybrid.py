@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import speechgen
-from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
 from voicecoach import recognizer as recognizer_module
+from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
 from voicecoach.commands import load_vocabulary
 from voicecoach.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
 from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
@@ -100,6 +100,11 @@ def pauses_over_music(seconds: float, snr_db: float, seed: int) -> np.ndarray:
     return speechgen.mix_at_snr(speech, speechgen.music_bed(seconds, seed), snr_db)
 
 
+@pytest.fixture(scope="module")
+def loud_music() -> np.ndarray:
+    return pauses_over_music(40.0, 6.0, seed=2)
+
+
 def commands_live(recognizer: CommandRecognizer, signal: np.ndarray) -> list[str]:
     return [h.command for h, _ in heard_live(recognizer, signal)]
 
@@ -114,27 +119,26 @@ def test_pocketsphinx_takes_no_thump_for_a_command() -> None:
     assert "done" not in commands_live(PocketSphinxRecognizer(vocabulary, SPHINX_TUNING), signal)
 
 
-def test_the_fallback_needs_a_little_of_the_spotters_belief() -> None:
+def test_the_fallback_needs_a_little_of_the_spotters_belief(loud_music: np.ndarray) -> None:
     """Louder music: PocketSphinx's "done"s last as long as words, but the spotter gives
     them next to nothing (hybrid.CORROBORATION). Real commands it does not fire on still
     get through: test_the_spotter_answers_first_and_the_grammar_engine_catches_its_misses."""
-    signal = pauses_over_music(40.0, 6.0, seed=2)
     assert "done" in commands_live(PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING),
-                                   signal)
-    assert commands_live(hybrid(), signal) == ["pause"] * 3
+                                   loud_music)
+    assert commands_live(hybrid(), loud_music) == ["pause"] * 3
 
 
-def test_a_command_reported_seconds_late_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_reported_seconds_late_is_dropped(loud_music: np.ndarray,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Under loud music PocketSphinx's endpointer seldom closes an utterance, so some of
     its reports come seconds after the "word"."""
-    signal = pauses_over_music(40.0, 6.0, seed=2)
-
     def delays() -> list[float]:
         ps = PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING, live=True)
-        return [position - h.end for h, position in heard_live(ps, signal)]
+        return [position - h.end for h, position in heard_live(ps, loud_music)]
 
     late = recognizer_module.LATE_SECONDS
-    assert delays() and max(delays()) <= late
+    kept = delays()
+    assert kept and max(kept) <= late
     monkeypatch.setattr(recognizer_module, "LATE_SECONDS", float("inf"))
     assert max(delays()) > late
 
