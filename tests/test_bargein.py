@@ -123,10 +123,10 @@ def test_user_pause_over_the_coach_pauses_and_the_coach_triggers_nothing(
 
     obeyed = [(c, r) for c, r in heard if r != "echo"]
     assert obeyed == [("pause", "paused")], heard  # the user's pause, and nothing else
-    # The log names the engine that heard it (inside the hybrid, one of its two).
+    # The log names the engine that heard it (inside the hybrid, one of its three).
     (engine,) = [e.detail.get("engine") for e in logged(db)
                  if e.kind.value == "command_heard" and e.detail.get("result") == "paused"]
-    assert engine in {"spotter", "pocketsphinx", "vosk"}, engine
+    assert engine in {"spotter", "pocketsphinx", "whisper", "vosk"}, engine
 
     # The user really spoke over the coach: where the user's words are in the room, the
     # room minus them (the coach) is at least as loud as they are.

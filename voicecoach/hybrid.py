@@ -11,15 +11,25 @@ The spotter runs at a higher threshold here than alone (:data:`HYBRID_SPOTTER_TU
 its doubtful hits are left to the grammar engine, which rarely agrees with a false one.
 The grammar engine's reports need a little of the spotter's belief too
 (:data:`CORROBORATION`): under continuous music PocketSphinx hears "done" in a kick drum.
+
+A third engine may give a second opinion (:mod:`voicecoach.transcriber`, Whisper): when
+PocketSphinx closes an utterance that nobody reported and in which the spotter gave some
+command at least :data:`CORROBORATION`, Whisper transcribes it; a command it writes
+down stands under the same corroboration. It answers ~0.5 s after the utterance, so live
+it runs in its own thread and the other two keep listening.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 
 from voicecoach.commands import CommandVocabulary
-from voicecoach.recognizer import CommandHeard, CommandRecognizer, Tuning, Word
+from voicecoach.recognizer import (LATE_SECONDS, SAMPLE_RATE, CommandHeard, CommandRecognizer,
+                                   Tuning, Word, to_pcm16)
 from voicecoach.spotter import SPOTTER_TUNING, SpotterRecognizer, create_spotter
+from voicecoach.transcriber import Transcript, WhisperTranscriber
 
 HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
 CORROBORATION = 0.02
@@ -31,6 +41,12 @@ voice's too, got at least 0.09 from it, fired or not."""
 SAME_UTTERANCE_SECONDS = 0.3
 """Reports whose spans come this close are one utterance (the spotter's span is an
 estimate: the 0.6 s before it fired)."""
+LONGEST_ASKED_SECONDS = 5.0
+"""Longer utterances get no second opinion: commands are short, and a transcript has no
+word times, so a command in a long stretch of speech would be placed late and loosely."""
+CONTEXT_SECONDS = 0.2
+"""Audio either side of the utterance that the second opinion hears (the endpointer's
+edges can clip a soft first or last sound)."""
 
 
 class HybridRecognizer(CommandRecognizer):
@@ -39,23 +55,33 @@ class HybridRecognizer(CommandRecognizer):
 
     engine = "hybrid"
 
-    def __init__(self, fast: SpotterRecognizer, thorough: CommandRecognizer) -> None:
+    def __init__(self, fast: SpotterRecognizer, thorough: CommandRecognizer,
+                 second: WhisperTranscriber | None = None) -> None:
+        """``second``: the second opinion on utterances the other two let pass; it needs
+        a ``thorough`` engine that says where utterances end (PocketSphinx)."""
         super().__init__(fast.vocabulary, fast.tuning, fast.live)
-        self.fast, self.thorough = fast, thorough
+        self.fast, self.thorough, self.second = fast, thorough, second
+        self._heard = np.zeros(0, np.float32)  # the latest input, for the second opinion
+        self._asked: list[tuple[float, float, Future[tuple[str, Transcript] | None]]] = []
+        self._worker: ThreadPoolExecutor | None = None
 
     @property
-    def fallback_engine(self) -> str:
-        """The engine of the reports the spotter let pass: the session's echo check holds
+    def fallback_engines(self) -> frozenset[str]:
+        """The engines of the reports the spotter let pass: the session's echo check holds
         them to a stricter line (:data:`voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
-        return self.thorough.engine
+        second = {self.second.engine} if self.second is not None else set()
+        return frozenset({self.thorough.engine} | second)
 
     @property
     def position(self) -> float:
         return self.fast.position
 
     def accept(self, samples: np.ndarray) -> list[CommandHeard]:
+        self._remember(samples)
         fast = self.fast.accept(samples)  # first: its frames of this chunk corroborate
-        return self._first_reports(fast + self._corroborated(self.thorough.accept(samples)))
+        heard = self._first_reports(fast + self._corroborated(self.thorough.accept(samples)))
+        self._ask()
+        return heard + self._first_reports(self._corroborated(self._answers(wait=False)))
 
     def calibrate(self, samples: np.ndarray) -> None:
         self.fast.calibrate(samples)
@@ -63,7 +89,64 @@ class HybridRecognizer(CommandRecognizer):
 
     def flush(self) -> list[CommandHeard]:
         fast = self.fast.flush()
-        return self._first_reports(fast + self._corroborated(self.thorough.flush()))
+        heard = self._first_reports(fast + self._corroborated(self.thorough.flush()))
+        self._ask()
+        return heard + self._first_reports(self._corroborated(self._answers(wait=True)))
+
+    # -- the second opinion -----------------------------------------------------------
+    def _remember(self, samples: np.ndarray) -> None:
+        if self.second is None:
+            return
+        keep = int((LONGEST_ASKED_SECONDS + 2 * CONTEXT_SECONDS + 1.0) * SAMPLE_RATE)
+        chunk = to_pcm16(samples).astype(np.float32) / 32768.0
+        self._heard = np.concatenate((self._heard, chunk))[-keep:]
+
+    def _ask(self) -> None:
+        """Put the utterances nobody reported, but the spotter half-heard, to Whisper."""
+        take = getattr(self.thorough, "take_utterances", None)
+        if self.second is None or take is None:
+            return
+        for start, end in take():
+            if end - start > LONGEST_ASKED_SECONDS or self._reported(start, end):
+                continue
+            if max(self.fast.peak(name, start) for name in self.vocabulary.commands) \
+                    < CORROBORATION:
+                continue
+            newest = self.fast.position
+            first = int((start - CONTEXT_SECONDS - newest) * SAMPLE_RATE)
+            last = min(int((end + CONTEXT_SECONDS - newest) * SAMPLE_RATE), 0)
+            audio = self._heard[max(first, -self._heard.size):last or None].copy()
+            if self.live:
+                if self._worker is None:
+                    self._worker = ThreadPoolExecutor(1, thread_name_prefix="voicecoach-whisper")
+                answer = self._worker.submit(self.second.command_in, audio)
+            else:
+                answer = Future()
+                answer.set_result(self.second.command_in(audio))
+            self._asked.append((start, end, answer))
+
+    def _answers(self, wait: bool) -> list[CommandHeard]:
+        """The second opinion's commands that are ready (all of them when ``wait``)."""
+        reports, pending = [], []
+        for start, end, answer in self._asked:
+            if not (wait or answer.done()):
+                pending.append((start, end, answer))
+                continue
+            found = answer.result()
+            if found is None or (self.live and self.fast.position - end > LATE_SECONDS):
+                continue
+            command, transcript = found
+            reports.append(CommandHeard(command=command, text=transcript.text,
+                                        start=round(start, 3), end=round(end, 3),
+                                        confidence=round(transcript.confidence, 3),
+                                        engine=self.second.engine if self.second else ""))
+        self._asked = pending
+        return reports
+
+    def _reported(self, start: float, end: float) -> bool:
+        return any(start < earlier.end + SAME_UTTERANCE_SECONDS
+                   and end > earlier.start - SAME_UTTERANCE_SECONDS
+                   for earlier in self._emitted[-8:])
 
     def _corroborated(self, reports: list[CommandHeard]) -> list[CommandHeard]:
         return [heard for heard in reports
@@ -72,9 +155,7 @@ class HybridRecognizer(CommandRecognizer):
     def _first_reports(self, reports: list[CommandHeard]) -> list[CommandHeard]:
         fresh = []
         for heard in sorted(reports, key=lambda report: report.end):
-            if any(heard.start < earlier.end + SAME_UTTERANCE_SECONDS
-                   and heard.end > earlier.start - SAME_UTTERANCE_SECONDS
-                   for earlier in self._emitted[-8:]):
+            if self._reported(heard.start, heard.end):
                 continue
             self._emitted.append(heard)
             fresh.append(heard)
@@ -83,6 +164,10 @@ class HybridRecognizer(CommandRecognizer):
     def _restart(self) -> None:
         self.fast.reset()
         self.thorough.reset()
+        self._heard = np.zeros(0, np.float32)
+        for _, _, answer in self._asked:
+            answer.cancel()
+        self._asked = []
 
     def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
         raise NotImplementedError("HybridRecognizer.accept feeds its two recognisers")
@@ -93,6 +178,11 @@ class HybridRecognizer(CommandRecognizer):
 
 def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: CommandRecognizer,
                   live: bool = True) -> HybridRecognizer:
-    """The language's spotter, at the hybrid's threshold, in front of ``thorough``."""
+    """The language's spotter, at the hybrid's threshold, in front of ``thorough``; for
+    English, with Whisper's second opinion where its model is installed."""
+    from voicecoach.transcriber import find_whisper_model
+
     fast = create_spotter(language, vocabulary, tuning=HYBRID_SPOTTER_TUNING, live=live)
-    return HybridRecognizer(fast, thorough)
+    model = find_whisper_model() if language == "en" else None
+    second = WhisperTranscriber(vocabulary, model) if model is not None else None
+    return HybridRecognizer(fast, thorough, second)

@@ -31,8 +31,8 @@ SAMPLE_RATE = 16000
 
 ENGINES = ("auto", "hybrid", "spotter", "vosk", "pocketsphinx")
 ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_MODEL names "
-               "a model, else the command spotter backed by a grammar engine (hybrid) for "
-               "English, the spotter alone for Korean, else an installed Vosk model, else "
+               "a model, else the command spotter backed by a grammar engine and Whisper "
+               "(hybrid) for English, the spotter alone for Korean, else an installed Vosk model, else "
                "PocketSphinx for English)")
 
 
@@ -228,7 +228,8 @@ def resolve_engine(language: str, engine: str = "auto", model: Path | None = Non
 
     ``auto`` picks Vosk when a model was named (``model`` or the environment). Else, where
     the command spotter has a model: for English the hybrid (the spotter answers first,
-    PocketSphinx or an installed Vosk model catches what it misses: on natural-sounding
+    PocketSphinx or an installed Vosk model catches what it misses, Whisper gives a second
+    opinion where it is installed: on natural-sounding
     voices the spotter alone misses a quarter of the commands), for Korean the spotter
     alone (it meets the accuracy targets). Else Vosk when a model is found (an installed
     vosk-model-* package, Vosk's cache), else PocketSphinx for English, else a

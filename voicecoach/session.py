@@ -99,8 +99,8 @@ class Heard:
 def echo_line(recognizer: object, heard: Heard) -> float:
     """The echo check's line for ``heard``: stricter for a report of the hybrid's second
     engine, which the spotter had let pass (:data:`~voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
-    fallback = getattr(recognizer, "fallback_engine", None)
-    if heard.engine and heard.engine == fallback:
+    fallback = getattr(recognizer, "fallback_engines", frozenset())
+    if heard.engine and heard.engine in fallback:
         return FALLBACK_ECHO_THRESHOLD_DB
     return ECHO_THRESHOLD_DB
 

