@@ -32,8 +32,8 @@ SAMPLE_RATE = 16000
 ENGINES = ("auto", "hybrid", "spotter", "vosk", "pocketsphinx")
 ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_MODEL names "
                "a model, else the command spotter backed by a grammar engine and Whisper "
-               "(hybrid) for English, the spotter alone for Korean, else an installed Vosk model, else "
-               "PocketSphinx for English)")
+               "(hybrid) for English, the spotter alone for Korean, else an installed Vosk "
+               "model, else PocketSphinx for English)")
 
 
 REPEAT_SECONDS = 1.0

@@ -145,8 +145,8 @@ class PocketSphinxRecognizer(CommandRecognizer):
     def _end_utterance(self) -> list[Word]:
         self.decoder.end_utt()
         self._in_utterance = False
-        self._ended.append((self._utt_start - self._lag,
-                            self._utt_start - self._lag + self.decoder.n_frames() / self._frame_rate))
+        start = self._utt_start - self._lag
+        self._ended.append((start, start + self.decoder.n_frames() / self._frame_rate))
         return self._words()
 
     def take_utterances(self) -> list[tuple[float, float]]:
