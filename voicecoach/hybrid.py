@@ -179,10 +179,14 @@ class HybridRecognizer(CommandRecognizer):
 def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: CommandRecognizer,
                   live: bool = True) -> HybridRecognizer:
     """The language's spotter, at the hybrid's threshold, in front of ``thorough``; for
-    English, with Whisper's second opinion where its model is installed."""
+    English behind PocketSphinx, with Whisper's second opinion where its model is
+    installed."""
     from voicecoach.transcriber import find_whisper_model
 
     fast = create_spotter(language, vocabulary, tuning=HYBRID_SPOTTER_TUNING, live=live)
-    model = find_whisper_model() if language == "en" else None
+    # Whisper hears the utterances the grammar engine closes: PocketSphinx says where
+    # they end, Vosk does not, so with Vosk the model is not even loaded.
+    asks = language == "en" and hasattr(thorough, "take_utterances")
+    model = find_whisper_model() if asks else None
     second = WhisperTranscriber(vocabulary, model) if model is not None else None
     return HybridRecognizer(fast, thorough, second)
