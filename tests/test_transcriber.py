@@ -112,6 +112,23 @@ def test_whisper_is_asked_only_about_utterances_nobody_reported_that_the_spotter
     assert said < whisper.asked[0] < said + 1.0
 
 
+def test_whisper_decides_what_pocketsphinx_heard_and_the_spotter_barely_believed(
+        whisper: Counting) -> None:
+    """Slowed down, these voices get "hold it" heard as "pause" and "okay stop" as "stop"
+    by PocketSphinx, with the spotter's belief at 0.13 and 0.05 (under
+    hybrid.CONFIRMATION): Whisper writes "Hold it." and "Okay, stop."."""
+    hold_it = utterance("hold it", "en-us-nyc+Andy", tempo=0.85)
+    okay_stop = utterance("okay stop", "en-us+grandma", tempo=0.85)
+    without = hybrid(None, live=False)
+    assert [(h.command, h.engine) for h in recognize_samples(without, hold_it)] == [
+        ("pause", "pocketsphinx")]
+    assert [(h.command, h.engine) for h in recognize_samples(without, okay_stop)] == [
+        ("stop", "pocketsphinx")]
+
+    assert recognize_samples(hybrid(whisper, live=False), hold_it) == []
+    assert fed_live(hybrid(whisper, live=True), okay_stop) == ["stop/whisper"]
+
+
 def test_whisper_needs_the_spotters_belief_too(whisper: Counting) -> None:
     """A command Whisper writes down stands only if the spotter gave that same command a
     little belief (hybrid.CORROBORATION), as PocketSphinx's do."""
