@@ -14,10 +14,14 @@ MIT). Without either, the hybrid runs without a second opinion.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +62,21 @@ class Transcript:
     confidence: float
 
 
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")  # runs ldconfig: once
+    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). Each Whisper call allocates and frees ~60 MB in its worker thread, and
+    glibc kept some of it: in a 10-minute room soak the process grew 333 -> 351 MB."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class WhisperTranscriber:
     """Transcribes short utterances, prompted with the command words so that a command
     said quickly or in noise is written as that word rather than a near-homophone."""
@@ -84,6 +103,7 @@ class WhisperTranscriber:
             without_timestamps=True, condition_on_previous_text=False,
             initial_prompt=self.prompt, vad_filter=False)
         segments = list(segments)
+        release_freed_memory()
         text = " ".join(segment.text.strip() for segment in segments).strip()
         logprob = min((segment.avg_logprob for segment in segments), default=-math.inf)
         return Transcript(text, math.exp(logprob) if segments else 0.0)
