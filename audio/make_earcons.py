@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE
-from voicecoach.earcons import EARCON_NAMES
-from voicecoach.audio import write_wav_atomic
+from voicecoach.audio import PLAYBACK_RATE, write_wav_atomic
+from voicecoach.playback.earcons import EARCON_NAMES
 
 PEAK_DBFS = -6.0
 FADE_OUT_S = 0.015
@@ -83,15 +82,15 @@ def ramp(count: int) -> np.ndarray:
 
 def render_note(note: Note) -> np.ndarray:
     """One note: partials under attack ramp, exponential decay and a fade to zero."""
-    count = int(round(note.length * SAMPLE_RATE))
-    t = np.arange(count) / SAMPLE_RATE
+    count = int(round(note.length * PLAYBACK_RATE))
+    t = np.arange(count) / PLAYBACK_RATE
     wave = np.sin(2 * np.pi * note.freq * t)
     for number, amplitude in enumerate(note.harmonics, start=2):
         wave += amplitude * np.sin(2 * np.pi * note.freq * number * t)
     envelope = np.exp(-t / note.decay)
-    attack = int(round(note.attack * SAMPLE_RATE))
+    attack = int(round(note.attack * PLAYBACK_RATE))
     envelope[:attack] *= ramp(attack)
-    fade = min(count, int(round(FADE_OUT_S * SAMPLE_RATE)))
+    fade = min(count, int(round(FADE_OUT_S * PLAYBACK_RATE)))
     envelope[count - fade :] *= ramp(fade)[::-1]
     return note.gain * wave * envelope
 
@@ -99,10 +98,10 @@ def render_note(note: Note) -> np.ndarray:
 def render_earcon(earcon: Earcon) -> np.ndarray:
     """All notes mixed at their offsets, peak-normalised to PEAK_DBFS, as float32."""
     end = max(note.at + note.length for note in earcon.notes)
-    mix = np.zeros(int(round(end * SAMPLE_RATE)))
+    mix = np.zeros(int(round(end * PLAYBACK_RATE)))
     for note in earcon.notes:
         samples = render_note(note)
-        start = int(round(note.at * SAMPLE_RATE))
+        start = int(round(note.at * PLAYBACK_RATE))
         mix[start : start + samples.size] += samples
     mix *= 10 ** (PEAK_DBFS / 20) / np.abs(mix).max()
     return mix.astype(np.float32)
@@ -116,7 +115,7 @@ def main(argv: list[str]) -> int:
     for name in EARCON_NAMES:
         samples = render_earcon(EARCONS[name])
         write_wav_atomic(out / f"{name}.wav", samples)
-        print(f"{name:8s} {samples.size / SAMPLE_RATE:.3f} s  {EARCONS[name].why}")
+        print(f"{name:8s} {samples.size / PLAYBACK_RATE:.3f} s  {EARCONS[name].why}")
     return 0
 
 

@@ -33,15 +33,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases  # noqa: E402
+from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases
 
-from voicecoach.commands import load_vocabulary  # noqa: E402
-from voicecoach.models import has_vosk_model, find_vosk_model  # noqa: E402
-from voicecoach.recognizer import (CommandRecognizer, create_recognizer,  # noqa: E402
-                                   recognize_samples)
-from voicecoach.spotter import create_spotter, has_spotter_model  # noqa: E402
-from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer  # noqa: E402
-from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer  # noqa: E402
+from voicecoach.commands import load_vocabulary
+from voicecoach.recognition.base import CommandRecognizer, recognize_samples
+from voicecoach.recognition.factory import create_recognizer
+from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
+from voicecoach.recognition.spotter import create_spotter, has_spotter_model
+from voicecoach.recognition.vosk_engine import VOSK_TUNING, VoskRecognizer
+from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
 
 CHUNK = 0.03
 MIC_FLOOR = 0.003

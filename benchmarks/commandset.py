@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import speechgen  # noqa: E402
+import speechgen
 
 # Benchmark utterances (test data, not product phrases): {phrase: expected command}.
 PHRASES: dict[str, dict[str, str]] = {

@@ -28,9 +28,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicecoach.export import DEFAULT_BITRATE, FORMATS
-from voicecoach.plan import PlanRequest, make_plan
-from voicecoach.speech import SpeechRenderer, default_voice
+from voicecoach.planning.plan import PlanRequest, make_plan
+from voicecoach.playback.encode import DEFAULT_BITRATE, FORMATS
+from voicecoach.playback.speech import SpeechRenderer, default_voice
 
 WARM_TARGET, COLD_TARGET = 1.3, 2.0
 

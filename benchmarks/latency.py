@@ -30,20 +30,20 @@ import argparse
 import json
 import os
 import statistics
-from collections import Counter
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rigs import PLAYED_RATE, pulse_rig  # noqa: E402
-from speechgen import RATE as SPEECH_RATE  # noqa: E402
-from speechgen import say  # noqa: E402
+from rigs import PLAYED_RATE, pulse_rig
+from speechgen import RATE as SPEECH_RATE
+from speechgen import say
 
 REACTION_TARGET, FIRST_SOUND_TARGET = 0.300, 1.0
 STEP_WORDS = {"en": ["Breathe in.", "Look up.", "Relax your hands.", "Feet flat.",

@@ -51,12 +51,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rigs import PLAYED_RATE, PulseRig, espeak, pulse_rig, write_wav  # noqa: E402
+from rigs import PLAYED_RATE, PulseRig, espeak, pulse_rig, write_wav
 
-from voicecoach.audio import from_int16, to_int16  # noqa: E402
-
-from voicecoach.plan import Plan, PlanRequest, make_plan  # noqa: E402
-from voicecoach.timeline import CueKind, MarkKind, Timeline  # noqa: E402
+from voicecoach.audio import from_int16, to_int16
+from voicecoach.planning.plan import Plan, PlanRequest, make_plan
+from voicecoach.planning.timeline import CueKind, MarkKind, Timeline
 
 RSS_GROWTH_TARGET = 5.0  # percent
 ONSET_TARGET_MS = 5.0

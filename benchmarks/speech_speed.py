@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from voicecoach.phrases import load_phrases
-from voicecoach.speech import SpeechRenderer, default_voice
+from voicecoach.planning.phrases import load_phrases
+from voicecoach.playback.speech import SpeechRenderer, default_voice
 
 SAMPLE_VALUES = {
     "workout": "Hip thrust", "exercise": "Hip thrust", "side": "Left", "reps": 8, "n": 2,

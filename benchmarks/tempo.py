@@ -2,7 +2,7 @@
 
 Runs a private PulseAudio daemon (tests/rigs.py ``PulseRig``, paced in real time by
 PulseAudio's clock), plays a session of spoken counts ("one" .. "four", espeak-ng, one
-every ``--interval`` seconds) with :class:`voicecoach.live.LivePlayer`, records what
+every ``--interval`` seconds) with :class:`voicecoach.playback.live.LivePlayer`, records what
 reaches the sink (``room.monitor``) and finds every count's onset in the recording.
 Each onset is compared with its planned time, relative to the first count (the absolute
 output latency is constant and not a tempo error):
@@ -34,15 +34,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rigs import PLAYED_RATE, PulseRig, espeak, onsets, pulse_rig  # noqa: E402
+from rigs import PLAYED_RATE, PulseRig, espeak, onsets, pulse_rig
 
 WORDS = ("one", "two", "three", "four")
 THRESHOLD = 0.02  # onset: first sample louder than this after a quiet gap
 
 PLAYER = """
 import json, sys, numpy as np
-from voicecoach.live import LivePlayer
-from voicecoach.timeline import Cue, CueKind, Timeline
+from voicecoach.playback.live import LivePlayer
+from voicecoach.planning.timeline import Cue, CueKind, Timeline
 spec = json.loads(sys.argv[1])
 clips = {w: np.load(p) for w, p in spec["clips"].items()}
 words = list(clips)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, from_int16, seconds_to_samples
-from voicecoach.timeline import Chapter
+from voicecoach.audio import PLAYBACK_RATE, from_int16, seconds_to_samples
+from voicecoach.planning.timeline import Chapter
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,10 @@ def id3_chapters(path: Path) -> Id3Chapters:
 
 
 def read_wav(path: Path) -> np.ndarray:
-    """A 16-bit mono WAV at SAMPLE_RATE as float32."""
+    """A 16-bit mono WAV at PLAYBACK_RATE as float32."""
     with wave.open(str(path), "rb") as handle:
         assert handle.getnchannels() == 1 and handle.getsampwidth() == 2
-        assert handle.getframerate() == SAMPLE_RATE
+        assert handle.getframerate() == PLAYBACK_RATE
         frames = handle.readframes(handle.getnframes())
     return from_int16(np.frombuffer(frames, dtype=np.int16))
 
@@ -103,4 +103,4 @@ def first_onset(samples: np.ndarray, start: float, end: float,
     if envelope.size == 0 or envelope.max() <= 1e-10:
         return None
     loud = np.flatnonzero(envelope >= envelope.max() * 10 ** (threshold_db / 10))
-    return (first + loud[0] * hop) / SAMPLE_RATE
+    return (first + loud[0] * hop) / PLAYBACK_RATE

@@ -55,10 +55,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, from_int16, to_int16
+from voicecoach.audio import PLAYBACK_RATE, from_int16, to_int16
 from voicecoach.paths import cache_dir
 
-PLAYED_RATE = SAMPLE_RATE
+PLAYED_RATE = PLAYBACK_RATE
 """Rate of the ALSA file rig's played file and of PulseRig recordings."""
 CAPTURE_RATE = 16000
 """Rate of the ALSA file rig's capture ``infile``."""
@@ -315,7 +315,7 @@ class PulseRig(_ChildRunner):
             time.sleep(0.01)
         return recording
 
-    def speak_into_room(self, samples: np.ndarray, rate: int = SAMPLE_RATE,
+    def speak_into_room(self, samples: np.ndarray, rate: int = PLAYBACK_RATE,
                         wait: bool = True) -> subprocess.Popen[bytes]:
         """Play float32 mono ``samples`` into the room (the microphone hears it)."""
         path = self.root / f"say-{time.monotonic_ns()}.wav"
@@ -356,18 +356,18 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def espeak(text: str, voice: str = "en") -> np.ndarray:
-    """``text`` spoken by the espeak-ng CLI: float32 mono at SAMPLE_RATE (its native rate)."""
+    """``text`` spoken by the espeak-ng CLI: float32 mono at PLAYBACK_RATE (its native rate)."""
     with tempfile.TemporaryDirectory(prefix="vc-espeak-") as folder:
         path = Path(folder) / "say.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True,
                        capture_output=True, timeout=60)
         samples, rate = read_wav(path)
-    assert rate == SAMPLE_RATE, f"espeak-ng spoke at {rate} Hz"
+    assert rate == PLAYBACK_RATE, f"espeak-ng spoke at {rate} Hz"
     return samples
 
 
 def burst(seconds: float = 0.05, freq: float = 1000.0, level: float = 0.5,
-          rate: int = SAMPLE_RATE) -> np.ndarray:
+          rate: int = PLAYBACK_RATE) -> np.ndarray:
     """A cosine burst: its first sample is at full level, so its onset is exact."""
     t = np.arange(int(round(seconds * rate))) / rate
     return (level * np.cos(2 * np.pi * freq * t)).astype(np.float32)
@@ -389,7 +389,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 
 def run_player(rig: _ChildRunner, spec: dict[str, object], timeout: float = 120) -> dict:
-    """Play a hand-made timeline with :class:`voicecoach.live.LivePlayer` in ``rig``.
+    """Play a hand-made timeline with :class:`voicecoach.playback.live.LivePlayer` in ``rig``.
 
     ``spec``: ``cues`` = [[time, kind, text, duration, mark or null], ...];
     ``clips`` = {text: ["burst", seconds, freq] | ["espeak", words]} (speech and earcons
@@ -409,8 +409,8 @@ def run_player(rig: _ChildRunner, spec: dict[str, object], timeout: float = 120)
 
 def child_player(spec_json: str) -> None:
     """The child side of :func:`run_player`: prints one JSON line."""
-    from voicecoach.live import LivePlayer
-    from voicecoach.timeline import Cue, CueKind, MarkKind, Timeline
+    from voicecoach.planning.timeline import Cue, CueKind, MarkKind, Timeline
+    from voicecoach.playback.live import LivePlayer
 
     spec = json.loads(spec_json)
     cues = tuple(Cue(float(t), CueKind(kind), text, float(duration),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from voicecoach.errors import InputError
-from voicecoach.log import Event, TrainingLog
+from voicecoach.records.training_log import Event, TrainingLog
 
 
 def logged(db: Path) -> list[Event]:

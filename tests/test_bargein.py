@@ -4,7 +4,7 @@ The coach plays into the room and the room is the microphone (as in
 test_selftrigger.py), so the recogniser hears the coach all session. In the middle of
 the set, while the coach is speaking, another espeak-ng voice says "pause" into the
 room, 6 dB below the coach (a person near the phone). The session must pause on it
-(the command is judged by the echo check, voicecoach.echo: the user's voice is not
+(the command is judged by the echo check, voicecoach.recognition.echo: the user's voice is not
 explained by the playback), and nothing the coach itself says may be obeyed. A key
 ("p" on stdin) resumes, and the workout finishes.
 """
@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
 from rigs import PLAYED_RATE, PulseRig
 from sessionlog import logged
 from test_selftrigger import short_hip_thrust
+
 from voicecoach.audio import read_wav
-from voicecoach.log import TrainingLog
-from voicecoach.speech import SpeechRenderer, default_voice
+from voicecoach.playback.speech import SpeechRenderer, default_voice
+from voicecoach.records.training_log import TrainingLog
 
 USER_VOICE = {"en": ("pause", "en+f2"), "ko": ("멈춰", "ko+f2")}
 USER_LEVEL_DB = -6.0

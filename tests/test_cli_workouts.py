@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from voicecoach.errors import InputError
-from voicecoach.phrases import REQUIRED_KEYS, available_languages, load_phrases
+from voicecoach.planning.phrases import REQUIRED_KEYS, available_languages, load_phrases
 
 
 def voicecoach(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.commands import (COMMAND_NAMES, available_languages, load_vocabulary,
-                                 parse_vocabulary, words_of)
+from voicecoach.commands import (
+    SPOKEN_COMMANDS,
+    available_languages,
+    load_vocabulary,
+    parse_vocabulary,
+    words_of,
+)
 from voicecoach.errors import InputError
 
 KOREAN = {"다음": "next", "완료": "done", "멈춰": "pause", "계속": "resume", "다시": "repeat",
@@ -17,16 +22,16 @@ KOREAN = {"다음": "next", "완료": "done", "멈춰": "pause", "계속": "resu
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_shipped_vocabularies_define_every_command(language: str) -> None:
     vocabulary = load_vocabulary(language)
-    assert set(vocabulary.commands) == set(COMMAND_NAMES)
+    assert set(vocabulary.commands) == set(SPOKEN_COMMANDS)
     assert language in available_languages()
-    for name in COMMAND_NAMES:
+    for name in SPOKEN_COMMANDS:
         assert vocabulary.match(vocabulary.commands[name][0]) == name
     assert not set(vocabulary.filler) & set(vocabulary.phrases())
 
 
 def test_english_canonical_names_and_phrases() -> None:
     vocabulary = load_vocabulary("en")
-    for name in COMMAND_NAMES:
+    for name in SPOKEN_COMMANDS:
         assert vocabulary.match(name) == name
     assert vocabulary.match("Okay, next!") == "next"
     assert vocabulary.match("next please") == "next"
@@ -59,7 +64,7 @@ def _parse(tmp_path: Path, text: str):
     return parse_vocabulary(tomllib.loads(text), path, "xx")
 
 
-FULL = "".join(f'[{name}]\nsay = ["{name}"]\n' for name in COMMAND_NAMES)
+FULL = "".join(f'[{name}]\nsay = ["{name}"]\n' for name in SPOKEN_COMMANDS)
 
 
 def test_valid_minimal_file(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-
 import speechgen
-from voicecoach.denoise import NoiseSuppressor
+
+from voicecoach.recognition.denoise import NoiseSuppressor
 
 RATE = 16000
 

@@ -9,23 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE
-from voicecoach.earcons import EARCON_NAMES, load_earcon
+from voicecoach.audio import PLAYBACK_RATE, read_wav
 from voicecoach.errors import InputError, VoicecoachError
 from voicecoach.paths import PROJECT_ROOT
-from voicecoach.audio import read_wav
+from voicecoach.playback.earcons import EARCON_NAMES, load_earcon
 
 
 @pytest.mark.parametrize("name", EARCON_NAMES)
 def test_earcon_is_short_soft_and_click_free(name: str) -> None:
     samples = load_earcon(name)
     assert samples.dtype == np.float32 and samples.ndim == 1
-    assert 0.02 < samples.size / SAMPLE_RATE < 0.6
+    assert 0.02 < samples.size / PLAYBACK_RATE < 0.6
     peak_dbfs = 20 * np.log10(np.abs(samples).max())
     assert -7.0 < peak_dbfs < -5.0
     assert abs(samples[0]) < 1e-3 and abs(samples[-1]) < 1e-3  # starts and ends silent
     # No step bigger than a full-scale 2 kHz sine would make: no clicks.
-    assert np.abs(np.diff(samples)).max() < 2 * np.pi * 2000 / SAMPLE_RATE
+    assert np.abs(np.diff(samples)).max() < 2 * np.pi * 2000 / PLAYBACK_RATE
     assert load_earcon(name) is samples  # loaded once
     assert not samples.flags.writeable
 
@@ -42,7 +41,7 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
     for name in EARCON_NAMES:
         generated, rate = read_wav(tmp_path / f"{name}.wav")
         committed = load_earcon(name)
-        assert rate == SAMPLE_RATE and generated.size == committed.size, name
+        assert rate == PLAYBACK_RATE and generated.size == committed.size, name
         # Allow a couple of 16-bit steps for libm differences between machines.
         np.testing.assert_allclose(generated, committed, atol=2 / 32768, err_msg=name)
 

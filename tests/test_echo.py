@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import speechgen
-from voicecoach.echo import (ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB, AudioRing,
-                             EchoCanceller, EchoGuard, echo_residual_db)
+
+from voicecoach.recognition.echo import (
+    ECHO_THRESHOLD_DB,
+    FALLBACK_ECHO_THRESHOLD_DB,
+    AudioRing,
+    EchoCanceller,
+    EchoGuard,
+    echo_residual_db,
+)
 
 RATE = speechgen.RATE
 

@@ -12,21 +12,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from audioprobe import first_onset, id3_chapters, probe, read_wav
-from voicecoach.audio import SAMPLE_RATE, seconds_to_samples
-from voicecoach.earcons import load_earcon
+
+from voicecoach.audio import PLAYBACK_RATE, seconds_to_samples
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
-from voicecoach.export import export_audio, supported_extensions, write_timeline_json
-from voicecoach.render import render_timeline
-from voicecoach.timeline import (Chapter, Cue, CueKind, MarkKind, Position, ScheduledCue,
-                                 Timeline)
+from voicecoach.planning.timeline import (
+    Chapter,
+    Cue,
+    CueKind,
+    MarkKind,
+    Position,
+    ScheduledCue,
+    Timeline,
+)
+from voicecoach.playback.earcons import load_earcon
+from voicecoach.playback.encode import export_audio, supported_extensions, write_timeline_json
+from voicecoach.playback.render import render_timeline
 
 TAGS = {"title": "Bridge; day = 1", "album": "voicecoach tests", "artist": "Coach"}
 
 
 def tone(seconds: float, frequency: float) -> np.ndarray:
-    t = np.arange(seconds_to_samples(seconds)) / SAMPLE_RATE
+    t = np.arange(seconds_to_samples(seconds)) / PLAYBACK_RATE
     return (0.4 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
 
 
@@ -72,7 +79,7 @@ def test_formats_keep_duration_tags_and_chapters(tmp_path: Path, rendered, exten
     export(samples, path, chapters)
     info = probe(path)
     assert info.duration == pytest.approx(timeline.total_seconds(GAP), abs=0.08)
-    assert info.sample_rate == SAMPLE_RATE and info.channels == 1
+    assert info.sample_rate == PLAYBACK_RATE and info.channels == 1
     assert {key: info.tags.get(key) for key in TAGS} == TAGS
     if extension == ".wav":
         assert info.chapters == []  # RIFF WAVE has no chapters
@@ -209,8 +216,8 @@ ONSET_TOLERANCE = 0.020
 @pytest.fixture(scope="module")
 def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """hip-thrust exported once to WAV and MP3 by the CLI, with a fresh speech cache."""
-    from voicecoach.plan import PlanRequest, make_plan
-    from voicecoach.speech import SpeechRenderer, default_voice
+    from voicecoach.planning.plan import PlanRequest, make_plan
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
 
     folder = tmp_path_factory.mktemp("hip-thrust")
     env = dict(os.environ, VOICECOACH_CACHE=str(folder / "cache"))
@@ -257,7 +264,7 @@ def test_mp3_has_one_chapter_per_side_and_the_workout_tags(hip_thrust) -> None:
 def sound_end(item: ScheduledCue) -> float:
     """When a scheduled speech or earcon cue has finished playing."""
     if item.cue.kind is CueKind.EARCON:
-        return item.time + load_earcon(item.cue.text).size / SAMPLE_RATE
+        return item.time + load_earcon(item.cue.text).size / PLAYBACK_RATE
     return item.time + item.cue.duration
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicecoach.highpass import HighPass
+from voicecoach.recognition.highpass import HighPass
 
 RATE = 16000
 

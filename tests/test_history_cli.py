@@ -9,18 +9,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from timeline_samples import small
+
 from voicecoach.cli import main
-from voicecoach.history import trim_to_done
-from voicecoach.log import (
+from voicecoach.planning.timeline import CueKind, MarkKind, Timeline
+from voicecoach.records.history import trim_to_done
+from voicecoach.records.training_log import (
     MIGRATIONS,
     SCHEMA_VERSION,
     EventKind,
     TrainingLog,
     plan_fingerprint,
 )
-from voicecoach.timeline import CueKind, MarkKind, Timeline
 
 DAY = 86400.0
 MONDAY = 1_780_000_000.0  # 2026-05-28
@@ -175,9 +175,9 @@ def test_export_renders_what_the_session_did(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     mutagen = pytest.importorskip("mutagen")
-    from voicecoach.plan import PlanRequest, load_plan_workout
-    from voicecoach.speech import SpeechRenderer, default_voice
-    from voicecoach.timeline import compile_timeline
+    from voicecoach.planning.plan import PlanRequest, load_plan_workout
+    from voicecoach.planning.timeline import compile_timeline
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
 
     monkeypatch.setenv("VOICECOACH_CACHE", str(tmp_path / "cache"))
     source = tmp_path / "tiny.toml"

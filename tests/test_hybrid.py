@@ -1,25 +1,32 @@
-"""The hybrid recogniser (voicecoach/hybrid.py): the real spotter and PocketSphinx on the
+"""The hybrid recogniser (voicecoach/recognition/hybrid.py): the real spotter and PocketSphinx on the
 same espeak-ng speech."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+from dataclasses import replace
 
 import numpy as np
 import pytest
-
 import speechgen
-from voicecoach import recognizer as recognizer_module
-from voicecoach.cli.run import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY, _output_latency
-from voicecoach.commands import load_vocabulary
-from voicecoach.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
-from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
-from voicecoach.recognizer import (CommandHeard, CommandRecognizer, Tuning, create_recognizer,
-                                   recognize_samples, resolve_engine)
-from voicecoach.session import Heard, echo_line
-from voicecoach.spotter import create_spotter
-from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
+
+from voicecoach.commands import Command, load_vocabulary
+from voicecoach.planning.plan import PlanRequest
+from voicecoach.recognition import base as recognizer_module
+from voicecoach.recognition.base import CommandHeard, CommandRecognizer, Tuning, recognize_samples
+from voicecoach.recognition.echo import ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB
+from voicecoach.recognition.factory import create_recognizer, resolve_engine
+from voicecoach.recognition.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
+from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
+from voicecoach.recognition.spotter import create_spotter
+from voicecoach.session.messages import Heard
+from voicecoach.session.microphone import echo_line
+from voicecoach.session.runner import (
+    DEFAULT_LATENCY,
+    GRAMMAR_ENGINE_LATENCY,
+    SessionOptions,
+    output_latency,
+)
 
 # Commands PocketSphinx hears in this voice on its own, so the fallback can be checked
 # (espeak-ng's "next" alone it often mishears: 12 of 20 on benchmarks/commands.py).
@@ -88,7 +95,7 @@ def test_reports_the_spotter_let_pass_meet_a_stricter_echo_line(
     assert lines == {"spotter": ECHO_THRESHOLD_DB, "pocketsphinx": FALLBACK_ECHO_THRESHOLD_DB}
     # Alone, PocketSphinx is the only engine: its reports keep the usual line.
     alone = PocketSphinxRecognizer(load_vocabulary("en"), SPHINX_TUNING, live=False)
-    assert echo_line(alone, Heard("pause", engine="pocketsphinx")) == ECHO_THRESHOLD_DB
+    assert echo_line(alone, Heard(Command.PAUSE, engine="pocketsphinx")) == ECHO_THRESHOLD_DB
 
 
 def pauses_over_music(seconds: float, snr_db: float, seed: int) -> np.ndarray:
@@ -162,7 +169,6 @@ def test_auto_is_the_hybrid_for_english_and_the_spotter_for_korean() -> None:
                                               ("pocketsphinx", GRAMMAR_ENGINE_LATENCY)])
 def test_the_hybrid_keeps_the_short_output_buffer(engine: str, expected: float) -> None:
     """Its reactions come from the spotter; a grammar engine alone gets the longer one."""
-    args = argparse.Namespace(lang="en", engine=engine, model=None, keys_only=False,
-                              output_latency=None)
-    assert _output_latency(args) == expected
-    assert _output_latency(argparse.Namespace(**{**vars(args), "output_latency": 0.3})) == 0.3
+    options = SessionOptions(PlanRequest("hip-thrust", "en"), engine=engine)
+    assert output_latency(options) == expected
+    assert output_latency(replace(options, output_latency=0.3)) == 0.3

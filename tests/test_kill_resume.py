@@ -17,7 +17,8 @@ from pathlib import Path
 
 from rigs import PulseRig
 from sessionlog import logged
-from voicecoach.log import TrainingLog
+
+from voicecoach.records.training_log import TrainingLog
 
 WORKOUT = """\
 name = "Kill test"

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import speechgen
-from voicecoach.cli.listen import load_recording
-from voicecoach.models import has_vosk_model
+
+from voicecoach.audio import read_recording
+from voicecoach.recognition.vosk_models import has_vosk_model
 
 
 def listen(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +64,7 @@ def test_formats_converge(tmp_path: Path) -> None:
     subprocess.run(["sox", str(base), "-b", "24", str(deep)], check=True)
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(base), str(mp3)], check=True)
     for path in (low, deep, mp3):
-        samples = load_recording(path)
+        samples = read_recording(path)
         assert abs(samples.size - tone.size) < 0.05 * tone.size + 1200, path
         assert 0.1 < float(abs(samples).max()) <= 1.0, path
 

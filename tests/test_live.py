@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from rigs import AlsaFileRig, PulseRig, burst, espeak, onsets, run_player
 
 RATE = 22050
@@ -183,8 +182,8 @@ def test_seek_starts_from_a_cue(alsa_file_rig: AlsaFileRig) -> None:
 
 
 def test_unknown_output_device_suggests_export(alsa_file_rig: AlsaFileRig) -> None:
-    code = ("from voicecoach.live import LivePlayer\n"
-            "from voicecoach.timeline import Timeline\n"
+    code = ("from voicecoach.playback.live import LivePlayer\n"
+            "from voicecoach.planning.timeline import Timeline\n"
             "from voicecoach.errors import DeviceError\n"
             "try:\n"
             "    LivePlayer(Timeline('t', 'en', ()), {}, device='no-such-speaker')\n"
@@ -198,7 +197,7 @@ def test_counts_arrive_one_second_apart_in_the_room(pulse: PulseRig) -> None:
     cues = [[float(t), "speech", "tick", 0.05, None] for t in range(5)]
     recording = pulse.record("room.monitor")
     try:
-        result = run_player(pulse, {"cues": cues, "clips": CLIPS})
+        run_player(pulse, {"cues": cues, "clips": CLIPS})
     finally:
         heard = recording.stop()
     found = onsets(heard, threshold=0.1, min_gap=4000)

@@ -11,11 +11,12 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from timeline_samples import small
+
 from voicecoach.errors import InputError, OutputError, VoicecoachError
-from voicecoach.history import done_work, trim_to_done
-from voicecoach.log import (
+from voicecoach.planning.timeline import CueKind, MarkKind, Position, Timeline
+from voicecoach.records.history import done_work, trim_to_done
+from voicecoach.records.training_log import (
     APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -25,7 +26,6 @@ from voicecoach.log import (
     default_db_path,
     plan_fingerprint,
 )
-from voicecoach.timeline import CueKind, MarkKind, Position, Timeline
 
 
 def unit_positions(timeline: Timeline, mark: MarkKind) -> list[Position]:
@@ -236,7 +236,7 @@ def run_as_unprivileged(code: str) -> subprocess.CompletedProcess[str]:
 READONLY_PROBE = """
 import sys
 from voicecoach.errors import VoicecoachError
-from voicecoach.log import TrainingLog
+from voicecoach.records.training_log import TrainingLog
 try:
     TrainingLog(sys.argv[1] if len(sys.argv) > 1 else {path!r}).close()
 except VoicecoachError as error:
@@ -292,8 +292,8 @@ def test_readonly_mode_reads_without_writing(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from voicecoach.log import TrainingLog, EventKind
-from voicecoach.timeline import Position
+from voicecoach.records.training_log import TrainingLog, EventKind
+from voicecoach.planning.timeline import Position
 path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 log = TrainingLog(path)
 session = log.start_session(name, name + ".toml", "en", "fp")
@@ -330,8 +330,8 @@ def test_two_processes_log_every_event(tmp_path: Path) -> None:
 
 CRASHER = """
 import os, signal, sys
-from voicecoach.log import TrainingLog, EventKind
-from voicecoach.timeline import Position
+from voicecoach.records.training_log import TrainingLog, EventKind
+from voicecoach.planning.timeline import Position
 log = TrainingLog(sys.argv[1])
 session = log.start_session("Crash", "crash.toml", "en", "fp")
 stop_after = int(sys.argv[2])
@@ -499,8 +499,8 @@ def test_done_work_and_trimmed_timeline(tmp_path: Path) -> None:
 
 def test_resume_in_a_compiled_workout_skips_the_rest_but_announces_the_side(
         tmp_path: Path) -> None:
-    from voicecoach.plan import PlanRequest, load_plan_workout
-    from voicecoach.timeline import compile_timeline
+    from voicecoach.planning.plan import PlanRequest, load_plan_workout
+    from voicecoach.planning.timeline import compile_timeline
     workout, phrases = load_plan_workout(PlanRequest("hip-thrust"))
     timeline = compile_timeline(workout, phrases, lambda text: 0.2 + 0.065 * len(text))
     steps = unit_positions(timeline, MarkKind.STEP)

@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from timeline_samples import small
+
 from voicecoach.errors import InputError, OutputError
-from voicecoach.history import SessionStatus, SessionSummary
-from voicecoach.plots import plot_history, plot_timeline, reps_per_day, timeline_rows
-from voicecoach.timeline import CueKind, Timeline
+from voicecoach.planning.timeline import CueKind, Timeline
+from voicecoach.records.history import SessionStatus, SessionSummary
+from voicecoach.records.plots import plot_history, plot_timeline, reps_per_day, timeline_rows
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -20,8 +20,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def compiled(name: str) -> Timeline:
     """A built-in workout through the real compiler (speech length from text length)."""
-    from voicecoach.plan import PlanRequest, load_plan_workout
-    from voicecoach.timeline import compile_timeline
+    from voicecoach.planning.plan import PlanRequest, load_plan_workout
+    from voicecoach.planning.timeline import compile_timeline
     workout, phrases = load_plan_workout(PlanRequest(name))
     return compile_timeline(workout, phrases, lambda text: 0.2 + 0.065 * len(text))
 

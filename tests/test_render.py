@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE, seconds_to_samples
-from voicecoach.earcons import load_earcon
-from voicecoach.render import (LIMIT_KNEE, clip_for, plan_mix, render_chunks, render_timeline,
-                               soft_limit)
-from voicecoach.timeline import Cue, CueKind, MarkKind, Timeline
+from voicecoach.audio import PLAYBACK_RATE, seconds_to_samples
+from voicecoach.planning.timeline import Cue, CueKind, MarkKind, Timeline
+from voicecoach.playback.earcons import load_earcon
+from voicecoach.playback.render import (
+    LIMIT_KNEE,
+    clip_for,
+    plan_mix,
+    render_chunks,
+    render_timeline,
+    soft_limit,
+)
 
 
 def ramp(length: int, level: float = 0.5) -> np.ndarray:
@@ -18,7 +24,7 @@ def ramp(length: int, level: float = 0.5) -> np.ndarray:
 
 
 def speech(time: float, text: str, clips: dict[str, np.ndarray]) -> Cue:
-    return Cue(time, CueKind.SPEECH, text, clips[text].size / SAMPLE_RATE)
+    return Cue(time, CueKind.SPEECH, text, clips[text].size / PLAYBACK_RATE)
 
 
 def gated_timeline(clips: dict[str, np.ndarray]) -> Timeline:
@@ -69,7 +75,7 @@ def test_placement_does_not_drift_over_many_cues() -> None:
     """Thousands of cues at off-grid times: each lands on round(time * rate), none drift."""
     clip = {"x": ramp(50)}
     times = [k * 0.0137 + 0.00004 for k in range(3000)]
-    cues = tuple(Cue(t, CueKind.SPEECH, "x", 50 / SAMPLE_RATE) for t in times)
+    cues = tuple(Cue(t, CueKind.SPEECH, "x", 50 / PLAYBACK_RATE) for t in times)
     mix = render_timeline(Timeline("t", "en", cues), clip, 3.0, load_earcon)
     starts = np.flatnonzero((mix[1:] != 0) & (mix[:-1] == 0)) + 1
     assert mix[0] == 0 and starts.tolist() == [seconds_to_samples(t) for t in times]
@@ -87,10 +93,10 @@ def test_gaps_shift_everything_after_each_gate(clips: dict[str, np.ndarray]) -> 
 
 def test_overlaps_are_summed_then_soft_limited() -> None:
     clips = {"a": np.full(1000, 0.6, np.float32), "b": np.full(1000, 0.3, np.float32)}
-    cues = (Cue(0.0, CueKind.SPEECH, "a", 1000 / SAMPLE_RATE),
-            Cue(500 / SAMPLE_RATE, CueKind.SPEECH, "a", 1000 / SAMPLE_RATE),
-            Cue(2000 / SAMPLE_RATE, CueKind.SPEECH, "b", 1000 / SAMPLE_RATE),
-            Cue(2500 / SAMPLE_RATE, CueKind.SPEECH, "b", 1000 / SAMPLE_RATE))
+    cues = (Cue(0.0, CueKind.SPEECH, "a", 1000 / PLAYBACK_RATE),
+            Cue(500 / PLAYBACK_RATE, CueKind.SPEECH, "a", 1000 / PLAYBACK_RATE),
+            Cue(2000 / PLAYBACK_RATE, CueKind.SPEECH, "b", 1000 / PLAYBACK_RATE),
+            Cue(2500 / PLAYBACK_RATE, CueKind.SPEECH, "b", 1000 / PLAYBACK_RATE))
     mix = render_timeline(Timeline("t", "en", cues), clips, 0.0, load_earcon)
     assert np.all(mix[:500] == np.float32(0.6))  # alone: untouched
     loud = mix[500:1000]  # 0.6 + 0.6 would clip

@@ -6,7 +6,6 @@ import json
 import time
 
 import numpy as np
-
 from rigs import CAPTURE_RATE, PLAYED_RATE, AlsaFileRig, PulseRig, burst, espeak, onsets
 
 PLAY_AND_RECORD = """
@@ -53,7 +52,7 @@ def test_pulse_rig_hears_the_room_in_real_time(pulse: PulseRig) -> None:
 def test_pulse_rig_child_plays_into_the_room(pulse: PulseRig) -> None:
     recording = pulse.record()
     pulse.run_python("import numpy as np, sounddevice as sd, json, sys\n"
-                     f"tone = np.array(json.loads(sys.argv[1]), dtype=np.float32)\n"
+                     "tone = np.array(json.loads(sys.argv[1]), dtype=np.float32)\n"
                      # 35 ms ("high") streams through ALSA->pulse often lose
                      # everything, and stopping drops the last `latency` of sound.
                      "pad = np.zeros(11025, np.float32)\n"

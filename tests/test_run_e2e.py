@@ -22,17 +22,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from rigs import CAPTURE_RATE, PLAYED_RATE, AlsaFileRig
 from speechgen import RATE as SPEECHGEN_RATE
 from speechgen import pink_noise, say
 from test_session import clip_correlation, clip_starts
+
 from voicecoach.commands import load_vocabulary
-from voicecoach.earcons import load_earcon
-from voicecoach.log import TrainingLog
-from voicecoach.phrases import load_phrases
-from voicecoach.speech import SpeechRenderer, default_voice
-from voicecoach.timeline import BREATH
+from voicecoach.planning.phrases import load_phrases
+from voicecoach.planning.timeline import BREATH
+from voicecoach.playback.earcons import load_earcon
+from voicecoach.playback.speech import SpeechRenderer, default_voice
+from voicecoach.records.training_log import TrainingLog
 
 REPS = 120  # a long set: the unpaced output must not finish it before "pause" is heard
 SETUP = {"en": ["Sit with your back to the bench.", "Roll the bar onto your hips."],

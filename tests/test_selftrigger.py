@@ -1,7 +1,7 @@
 """The coach must not obey itself: in the PulseAudio room rig the microphone hears the
 coach's own voice (the coach plays into the room, the room is the microphone), and a
 whole session, whose phrases name commands ("say next when you are ready"), must go by
-without a single command obeyed. Two things keep it so (voicecoach.echo): the
+without a single command obeyed. Two things keep it so (voicecoach.recognition.echo): the
 recogniser hears the microphone with the coach's playback cancelled, so it rarely
 reports anything in the coach's voice, and what it does report is judged against the
 played audio and logged with result "echo".
@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from rigs import PulseRig
-from voicecoach.log import TrainingLog
-from voicecoach.workout import load_workout
+
+from voicecoach.planning.workout import load_workout
+from voicecoach.records.training_log import TrainingLog
 
 
 def short_hip_thrust(language: str, reps: int = 3) -> str:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from rigs import AlsaFileRig
-from voicecoach.log import TrainingLog
+
+from voicecoach.records.training_log import TrainingLog
 
 WORKOUT = """\
 name = "Session test"
@@ -46,15 +46,17 @@ count = "up"
 
 PRELUDE = """
 import json, sys, threading, time
-from voicecoach.earcons import load_earcon
-from voicecoach.live import EventKind as PK, LivePlayer
-from voicecoach.log import TrainingLog
-from voicecoach.history import plan_fingerprint
-from voicecoach.phrases import load_phrases
-from voicecoach.session import CoachSession, Heard
-from voicecoach.speech import SpeechRenderer, default_voice
-from voicecoach.timeline import CueKind, MarkKind, compile_timeline
-from voicecoach.workout import load_workout
+from voicecoach.playback.earcons import load_earcon
+from voicecoach.playback.live import EventKind as PK, LivePlayer
+from voicecoach.records.training_log import TrainingLog
+from voicecoach.records.history import plan_fingerprint
+from voicecoach.planning.phrases import load_phrases
+from voicecoach.session.coach import CoachSession
+from voicecoach.commands import Command
+from voicecoach.session.messages import Heard
+from voicecoach.playback.speech import SpeechRenderer, default_voice
+from voicecoach.planning.timeline import CueKind, MarkKind, compile_timeline
+from voicecoach.planning.workout import load_workout
 
 workout_path, db_path = sys.argv[1], sys.argv[2]
 workout = load_workout(workout_path)
@@ -75,7 +77,7 @@ def on_event(event):
 session = CoachSession(timeline, phrases, player, speech.render, log=log, session_id=sid,
                        on_event=on_event)
 def say(command):
-    return lambda event, cue: session.heard(Heard(command, source="keys"))
+    return lambda event, cue: session.heard(Heard(Command(command), source="keys"))
 def mark(kind, **where):
     def test(event, cue):
         return (event.kind is PK.CUE and cue.kind is CueKind.MARK and cue.mark is kind
@@ -209,10 +211,10 @@ def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: 
     db = tmp_path / "log.sqlite3"
     result = run_session(alsa_file_rig, workout_file, db, """
 def pause_then_resume(event, cue):
-    session.heard(Heard("pause", source="keys"))
+    session.heard(Heard(Command.PAUSE, source="keys"))
     def later():
         time.sleep(0.3)   # wall clock: the unpaced rig plays many seconds meanwhile
-        session.heard(Heard("pause/resume", source="keys"))
+        session.heard(Heard(Command.PAUSE_OR_RESUME, source="keys"))
     threading.Thread(target=later).start()
 triggers += [
     (gate(1), say("repeat")),
@@ -236,8 +238,8 @@ triggers += [
 
     # The pause held the plan: "paused" is said, then silence (the unpaced rig plays
     # many seconds of it in 0.3 s of wall clock), then "resumed".
-    from voicecoach.phrases import load_phrases
-    from voicecoach.speech import SpeechRenderer, default_voice
+    from voicecoach.planning.phrases import load_phrases
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
 
     speech = SpeechRenderer(default_voice("en"))
     phrases = load_phrases("en")
@@ -282,8 +284,8 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     # Stop once step 2 has been read (a fixed wait lost that race on a slow moment).
-    from voicecoach.phrases import load_phrases
-    from voicecoach.speech import SpeechRenderer, default_voice
+    from voicecoach.planning.phrases import load_phrases
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
 
     speech = SpeechRenderer(default_voice("en"))
     step2_clip = speech.render("Set the bar on your hips.")

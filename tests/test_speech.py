@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE
+from voicecoach.audio import PLAYBACK_RATE
 from voicecoach.cli import main
 from voicecoach.errors import InputError, OutputError
-from voicecoach.speech import (
+from voicecoach.playback.speech import (
     SpeechRenderer,
     default_voice,
     limit,
@@ -26,7 +26,7 @@ KO_PHRASE = "하나, 둘, 셋"
 
 
 def ms(samples: int) -> float:
-    return 1000.0 * samples / SAMPLE_RATE
+    return 1000.0 * samples / PLAYBACK_RATE
 
 
 def db(value: float) -> float:
@@ -35,7 +35,7 @@ def db(value: float) -> float:
 
 def envelope_loudness(clip: np.ndarray) -> float:
     """An independent loudness measure: RMS of the 50 ms windows louder than 10% of the max."""
-    window = int(0.05 * SAMPLE_RATE)
+    window = int(0.05 * PLAYBACK_RATE)
     power = np.convolve(clip.astype(np.float64) ** 2, np.ones(window) / window, "valid")
     loud = power[power >= 0.1 * power.max()]
     return db(np.sqrt(loud.mean()))
@@ -56,13 +56,13 @@ def test_clips_are_float32_mono_and_start_with_speech_at_sample_0(
     for text in texts:
         clip = renderer.render(text)
         assert clip.dtype == np.float32 and clip.ndim == 1
-        assert 0.1 < clip.size / SAMPLE_RATE < 2.0, text
+        assert 0.1 < clip.size / PLAYBACK_RATE < 2.0, text
         peak = np.abs(clip).max()
         loud = np.flatnonzero(np.abs(clip) >= 0.01 * peak)
         assert ms(loud[0]) <= 2.0, f"{text!r}: onset at {ms(loud[0]):.1f} ms"
         assert ms(clip.size - 1 - loud[-1]) <= 15.0, f"{text!r}: trailing silence"
         # The first 20 ms already carry speech (even a soft "h"), not near-silence.
-        assert np.abs(clip[: int(0.02 * SAMPLE_RATE)]).max() >= 0.03 * peak, text
+        assert np.abs(clip[: int(0.02 * PLAYBACK_RATE)]).max() >= 0.03 * peak, text
         assert abs(clip[0]) < 0.01 and abs(clip[-1]) < 0.01, f"{text!r}: clicks at the cut"
 
 
@@ -94,7 +94,7 @@ def test_second_renderer_with_same_cache_synthesises_nothing(tmp_path: Path) -> 
 
 RENDER_IN_CHILD = """
 import sys
-from voicecoach.speech import SpeechRenderer
+from voicecoach.playback.speech import SpeechRenderer
 renderer = SpeechRenderer("gmw/en-us", cache_dir=sys.argv[1])
 renderer.render_all(sys.argv[2:])
 """
@@ -155,7 +155,7 @@ def test_render_all_renders_each_distinct_text_once_with_progress(
     assert list(clips) == ["one", "two", "three"]
     assert calls == [(1, 3), (2, 3), (3, 3)]
     assert english.synthesised == 3
-    assert english.duration("three") == pytest.approx(clips["three"].size / SAMPLE_RATE)
+    assert english.duration("three") == pytest.approx(clips["three"].size / PLAYBACK_RATE)
     assert english.duration("one, two, three, four") > english.duration("one")
 
 
@@ -168,7 +168,7 @@ def test_korean_renders_with_the_korean_voice(tmp_path: Path) -> None:
     voice = default_voice("ko")
     assert voice == "ko"
     clip = SpeechRenderer(voice, cache_dir=tmp_path).render(KO_PHRASE)
-    assert clip.size / SAMPLE_RATE > 0.5
+    assert clip.size / PLAYBACK_RATE > 0.5
     assert np.sqrt(np.mean(clip**2)) > 0.03
 
 
@@ -195,24 +195,24 @@ def test_blank_text_renders_to_an_empty_clip(english: SpeechRenderer) -> None:
 
 
 def test_trim_puts_the_onset_at_sample_0() -> None:
-    t = np.arange(int(0.2 * SAMPLE_RATE)) / SAMPLE_RATE
+    t = np.arange(int(0.2 * PLAYBACK_RATE)) / PLAYBACK_RATE
     tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    silence = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
+    silence = np.zeros(int(0.3 * PLAYBACK_RATE), dtype=np.float32)
     clip = trim(np.concatenate([silence, tone, silence]))
-    assert tone.size <= clip.size <= tone.size + int(0.012 * SAMPLE_RATE)
+    assert tone.size <= clip.size <= tone.size + int(0.012 * PLAYBACK_RATE)
     assert ms(np.flatnonzero(np.abs(clip) > 0.01)[0]) <= 1.5
 
 
 def test_limiter_holds_the_ceiling_without_jumps() -> None:
-    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    t = np.arange(PLAYBACK_RATE // 2) / PLAYBACK_RATE
     swell = 1.0 + 3.0 * np.exp(-(((t - 0.25) / 0.01) ** 2))  # a 4x burst, 10 ms wide
     signal = 0.3 * swell * np.sin(2 * np.pi * 200 * t)
     limited = limit(signal, 0.5)
     assert np.abs(signal).max() > 1.0 and np.abs(limited).max() <= 0.5
-    quiet = slice(0, int(0.2 * SAMPLE_RATE))
+    quiet = slice(0, int(0.2 * PLAYBACK_RATE))
     np.testing.assert_allclose(limited[quiet], signal[quiet])  # away from the burst: untouched
     # No clicks: never steeper than a 200 Hz sine at the ceiling (plus a little gain ripple).
-    assert np.abs(np.diff(limited)).max() <= 1.2 * 0.5 * 2 * np.pi * 200 / SAMPLE_RATE
+    assert np.abs(np.diff(limited)).max() <= 1.2 * 0.5 * 2 * np.pi * 200 / PLAYBACK_RATE
 
 
 def test_voices_command_lists_ids_for_a_language(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""The command spotter (voicecoach/spotter.py): real ONNX front end, shipped models,
+"""The command spotter (voicecoach/recognition/spotter.py): real ONNX front end, shipped models,
 espeak-ng speech. What it hears in general is in test_recognizer.py (shared cases)."""
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
-from voicecoach import spotter
+
 from voicecoach.commands import load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
-from voicecoach.recognizer import Tuning, create_recognizer, recognize_samples, to_pcm16
-from voicecoach.spotter import SpotterModel, SpotterRecognizer, spotter_model_path
+from voicecoach.recognition import spotter
+from voicecoach.recognition.base import Tuning, recognize_samples
+from voicecoach.recognition.factory import create_recognizer
+from voicecoach.recognition.spotter import SpotterModel, SpotterRecognizer, spotter_model_path
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,7 @@ def test_recogniser_hears_the_features_training_uses(commands_with_noise_floor: 
     for first in range(0, commands_with_noise_floor.size, spotter.FRAME_SAMPLES):
         recognizer.accept(commands_with_noise_floor[first:first + spotter.FRAME_SAMPLES])
         streamed.append(recognizer._embeddings[-1].copy())
-    # The recogniser hears 16-bit samples; the front end is sensitive to their rounding.
-    heard = to_pcm16(commands_with_noise_floor).astype(np.float32) / 32768.0
-    expected = spotter.embed_stream(heard)
+    expected = spotter.embed_stream(commands_with_noise_floor)
     assert expected.shape[0] == commands_with_noise_floor.size // spotter.FRAME_SAMPLES > 50
     np.testing.assert_allclose(np.array(streamed[:expected.shape[0]]), expected, atol=1e-5)
     assert np.abs(expected).mean() > 0.1

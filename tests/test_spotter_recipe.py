@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "spotter"))
 
-import train  # noqa: E402
-from voicewarp import warp_voice  # noqa: E402
+import train
+from voicewarp import warp_voice
 
 RATE = speechgen.RATE
 

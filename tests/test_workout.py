@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from voicecoach.errors import InputError
-from voicecoach.workout import (CountStyle, PhaseKind, builtin_workouts, load_workout,
-                                parse_phase_override, with_phase_seconds)
+from voicecoach.planning.workout import (
+    CountStyle,
+    PhaseKind,
+    builtin_workouts,
+    load_workout,
+    parse_phase_override,
+    with_phase_seconds,
+)
 
 VALID = '''
 name = "Test"

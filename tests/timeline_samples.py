@@ -1,6 +1,6 @@
 """Hand-built timelines for the log, history and plot tests.
 
-Built straight from the dataclasses in voicecoach.timeline, the way the compiler lays
+Built straight from the dataclasses in voicecoach.planning.timeline, the way the compiler lays
 them out: WORKOUT mark, per exercise EXERCISE mark, setup STEPs (speech then gate),
 per set and side a SIDE mark, REPs made of PHASE marks with counted speech on the
 lowering, RESTs between sides, timed HOLDs, an END mark.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicecoach.timeline import Cue, CueKind, MarkKind, Position, Timeline
+from voicecoach.planning.timeline import Cue, CueKind, MarkKind, Position, Timeline
 
 PHASES = (("drive up", "concentric", 1.0), ("top pause", "isometric", 1.0),
           ("lower", "eccentric", 3.0))

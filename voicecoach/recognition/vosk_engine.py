@@ -12,14 +12,16 @@ costs one decode per speed, and the recording is kept in memory until :meth:`flu
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary
+from voicecoach.audio import RECOGNIZER_RATE, from_int16, resample, to_int16
+from voicecoach.commands import Command, CommandVocabulary
 from voicecoach.errors import InputError
-from voicecoach.recognizer import SAMPLE_RATE, CommandHeard, CommandRecognizer, Tuning, Word
+from voicecoach.recognition.base import CommandHeard, CommandRecognizer, Tuning, Word
 
 VOSK_TUNING = Tuning(threshold=0.5, settle=0.12)
 
@@ -46,7 +48,7 @@ a single decode and rejects less; more speeds or gain changes added nothing)."""
 class _Vote:
     """One command heard by some of the decodes of a recording."""
 
-    command: str
+    command: Command
     words: list[Word]
     speeds: set[float]
 
@@ -71,11 +73,11 @@ class VoskRecognizer(CommandRecognizer):
         super().__init__(vocabulary, tuning, live)
         import vosk
 
-        from voicecoach.models import quiet_vosk
+        from voicecoach.recognition.vosk_models import quiet_vosk
 
         quiet_vosk()
         if model is None:
-            from voicecoach.models import low_latency_model
+            from voicecoach.recognition.vosk_models import low_latency_model
 
             model = load_vosk_model(low_latency_model(model_path) if live else model_path)
         self.model = model
@@ -88,8 +90,8 @@ class VoskRecognizer(CommandRecognizer):
         self._recognizer = self._new_recognizer()
         self._recording: list[bytes] = []
 
-    def _new_recognizer(self) -> object:
-        recognizer = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, self.grammar)
+    def _new_recognizer(self) -> Any:
+        recognizer = self._vosk.KaldiRecognizer(self.model, RECOGNIZER_RATE, self.grammar)
         recognizer.SetWords(True)
         recognizer.SetPartialWords(True)
         return recognizer
@@ -100,7 +102,8 @@ class VoskRecognizer(CommandRecognizer):
                      float(item.get("conf", 1.0)))
                 for item in items if item.get("word") not in (None, "[unk]")]
 
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
+    def _feed(self, samples: np.ndarray) -> tuple[list[Word], list[Word]]:
+        pcm = to_int16(samples).tobytes()  # Kaldi takes 16-bit PCM bytes
         if not self.live:  # a whole recording: decoded at the end, see _finish
             self._recording.append(pcm)
             return [], []
@@ -132,7 +135,7 @@ class VoskRecognizer(CommandRecognizer):
         recognizer = self._new_recognizer()
         pcm = resample_speed(samples, speed).tobytes()
         words: list[Word] = []
-        step = 2 * SAMPLE_RATE  # bytes: one second per call, as a stream would come
+        step = 2 * RECOGNIZER_RATE  # bytes: one second per call, as a stream would come
         for start in range(0, len(pcm), step):
             if recognizer.AcceptWaveform(pcm[start:start + step]):
                 words += self._words(json.loads(recognizer.Result()).get("result", []), speed)
@@ -165,12 +168,11 @@ class VoskRecognizer(CommandRecognizer):
 
 
 def resample_speed(samples: np.ndarray, speed: float) -> np.ndarray:
-    """int16 ``samples`` played ``speed`` times faster (linear interpolation)."""
+    """int16 ``samples`` played ``speed`` times faster."""
     if speed == 1.0:
         return samples
-    count = int(round(samples.size / speed))
-    positions = np.arange(count) * speed
-    return np.interp(positions, np.arange(samples.size), samples).astype(np.int16)
+    sped = resample(from_int16(samples), int(round(speed * RECOGNIZER_RATE)), RECOGNIZER_RATE)
+    return to_int16(sped)
 
 
 _VOSK_MODELS: dict[Path, object] = {}
@@ -180,7 +182,7 @@ def load_vosk_model(path: Path) -> object:
     """A loaded ``vosk.Model`` (cached per folder: loading takes seconds)."""
     import vosk
 
-    from voicecoach.models import quiet_vosk
+    from voicecoach.recognition.vosk_models import quiet_vosk
 
     key = Path(path).resolve()
     if key not in _VOSK_MODELS:

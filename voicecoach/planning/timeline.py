@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from voicecoach.phrases import Phrases
-from voicecoach.workout import CountStyle, Exercise, Phase, Workout
+from voicecoach.planning.phrases import Phrases
+from voicecoach.planning.workout import CountStyle, Exercise, Phase, Workout
 
 
 class CueKind(StrEnum):

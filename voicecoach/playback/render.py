@@ -1,4 +1,4 @@
-"""Mix a :class:`~voicecoach.timeline.Timeline` into PCM: whole, or chunk by chunk.
+"""Mix a :class:`~voicecoach.planning.timeline.Timeline` into PCM: whole, or chunk by chunk.
 
 Every cue that makes a sound (speech or an earcon) is added at the sample index of its
 scheduled time, ``seconds_to_samples(Timeline.scheduled(gap)[i].time)``: placement
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicecoach.audio import seconds_to_samples
-from voicecoach.timeline import Cue, CueKind, Timeline
+from voicecoach.planning.timeline import Cue, CueKind, Timeline
 
 EarconLoader = Callable[[str], np.ndarray]
-"""``name -> samples`` for an earcon, e.g. :func:`voicecoach.earcons.load_earcon`."""
+"""``name -> samples`` for an earcon, e.g. :func:`voicecoach.playback.earcons.load_earcon`."""
 
 LIMIT_KNEE = 0.8
 """Samples above this magnitude are compressed smoothly so the mix never clips."""

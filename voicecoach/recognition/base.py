@@ -7,7 +7,7 @@ nearest command. Every word the engine hits carries stream times and a confidenc
 shared base class turns words into commands, applies the confidence threshold and drops
 duplicates. Whether a command is the coach's own voice is not decided here: the session
 cancels the coach's playback from the microphone before the recogniser hears it, and
-judges every command heard against what was played (voicecoach.echo).
+judges every command heard against what was played (voicecoach.recognition.echo).
 
 Latency: where the engine's partial hypotheses are reliable (Vosk), a command fires from
 a *stable* partial (the same command word, ended at least ``settle`` seconds before the
@@ -19,22 +19,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary, load_vocabulary
-from voicecoach.errors import InputError, MissingDependencyError
-
-SAMPLE_RATE = 16000
-"""Rate of the audio every recogniser accepts (mono)."""
-
-ENGINES = ("auto", "hybrid", "spotter", "vosk", "pocketsphinx")
-ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_MODEL names "
-               "a model, else the command spotter backed by a grammar engine and Whisper "
-               "(hybrid) for English, the spotter alone for Korean, else an installed Vosk "
-               "model, else PocketSphinx for English)")
-
+from voicecoach.audio import PCM16_SCALE, RECOGNIZER_RATE, as_mono_float
+from voicecoach.commands import Command, CommandVocabulary
 
 REPEAT_SECONDS = 1.0
 """The same command heard again within this many seconds is one command said twice."""
@@ -50,7 +40,7 @@ class CommandHeard:
     """One command heard: canonical name, the words said, where in the stream, how sure,
     and which engine heard it (inside the hybrid: the spotter or the grammar engine)."""
 
-    command: str
+    command: Command
     text: str
     start: float
     end: float
@@ -84,24 +74,37 @@ class Tuning:
     click the engine forced into a word, not speech."""
 
 
-def to_pcm16(samples: np.ndarray) -> np.ndarray:
-    """Mono int16 PCM from int16 or float (in [-1, 1]) samples; 2-D input is averaged."""
-    data = np.asarray(samples)
-    if data.ndim == 2:
-        data = data.mean(axis=1) if data.dtype.kind == "f" else data.mean(axis=1).astype(np.int16)
-    if data.dtype == np.int16:
-        return data
-    if data.dtype.kind in "iu":
-        return np.clip(data, -32768, 32767).astype(np.int16)
-    return (np.clip(data, -1.0, 1.0) * 32767.0).astype(np.int16)
-
-
-def add_dither(pcm: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
-    """16-bit ``pcm`` plus Gaussian noise of ``level`` steps (none at 0)."""
+def add_dither(samples: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
+    """``samples`` plus Gaussian noise of ``level`` 16-bit steps (none at 0)."""
     if not level:
-        return pcm
-    noise = rng.normal(0.0, level, pcm.size)
-    return np.clip(pcm + noise, -32768, 32767).astype(np.int16)
+        return samples
+    noise = rng.normal(0.0, level / PCM16_SCALE, samples.size).astype(np.float32)
+    return np.clip(samples + noise, -1.0, 1.0)
+
+
+class Recognizer(Protocol):
+    """What the session, ``listen`` and the benchmarks need of a recogniser: feed 16 kHz
+    float32 chunks, get the commands they completed."""
+
+    engine: str
+    vocabulary: CommandVocabulary
+    live: bool
+
+    @property
+    def position(self) -> float:
+        """Seconds of audio accepted since creation or the last :meth:`reset`."""
+
+    @property
+    def fallback_engines(self) -> frozenset[str]:
+        """Engines whose reports the session's echo check holds to its stricter line."""
+
+    def accept(self, samples: np.ndarray) -> list[CommandHeard]: ...
+
+    def calibrate(self, samples: np.ndarray) -> None: ...
+
+    def flush(self) -> list[CommandHeard]: ...
+
+    def reset(self) -> None: ...
 
 
 class CommandRecognizer(ABC):
@@ -112,6 +115,8 @@ class CommandRecognizer(ABC):
     """
 
     engine = "base"
+    closes_utterances = False
+    """Whether :meth:`take_utterances` says where utterances end (PocketSphinx does)."""
 
     def __init__(self, vocabulary: CommandVocabulary, tuning: Tuning | None = None,
                  live: bool = True) -> None:
@@ -125,15 +130,25 @@ class CommandRecognizer(ABC):
 
     # -- public API -----------------------------------------------------------------
     @property
+    def fallback_engines(self) -> frozenset[str]:
+        """None: a single engine's reports all meet the same echo line."""
+        return frozenset()
+
+    def take_utterances(self) -> list[tuple[float, float]]:
+        """(start, end) of the utterances that ended since the last call, for engines
+        with an endpointer (:attr:`closes_utterances`); others: none."""
+        return []
+
+    @property
     def position(self) -> float:
         """Seconds of audio accepted since creation or the last :meth:`reset`."""
-        return self._samples / SAMPLE_RATE
+        return self._samples / RECOGNIZER_RATE
 
     def accept(self, samples: np.ndarray) -> list[CommandHeard]:
         """Decode a chunk of 16 kHz mono audio; returns the commands it completed."""
-        pcm = self._dither(to_pcm16(samples))
-        self._samples += pcm.size
-        final, partial = self._feed(pcm.tobytes())
+        audio = self._dither(as_mono_float(samples))
+        self._samples += audio.size
+        final, partial = self._feed(audio)
         # Only a chunk that ended an utterance clears the partial candidates: clearing on
         # every chunk meant no command ever "settled" in two partials in a row.
         events = self._commands(final, final=bool(final))
@@ -144,10 +159,10 @@ class CommandRecognizer(ABC):
     def calibrate(self, samples: np.ndarray) -> None:
         """Adapt to a whole recording before decoding it (file mode); default: nothing."""
 
-    def _dither(self, pcm: np.ndarray) -> np.ndarray:
+    def _dither(self, samples: np.ndarray) -> np.ndarray:
         """Add faint noise: digital silence (exact zeros, common in synthetic or gated
         recordings) derails both engines' features and Vosk's endpointer."""
-        return add_dither(pcm, self.tuning.dither, self._rng)
+        return add_dither(samples, self.tuning.dither, self._rng)
 
     def flush(self) -> list[CommandHeard]:
         """End of the stream: commands still pending in the engine."""
@@ -165,8 +180,8 @@ class CommandRecognizer(ABC):
 
     # -- engine hooks -----------------------------------------------------------------
     @abstractmethod
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        """Decode PCM; (words of utterances that just ended, words of the partial one)."""
+    def _feed(self, samples: np.ndarray) -> tuple[list[Word], list[Word]]:
+        """Decode float32 audio; (words of utterances that just ended, words of the partial one)."""
 
     @abstractmethod
     def _finish(self) -> list[Word]:
@@ -223,87 +238,12 @@ class CommandRecognizer(ABC):
             and heard.end - heard.start >= self.tuning.min_span
 
 
-def resolve_engine(language: str, engine: str = "auto", model: Path | None = None) -> str:
-    """The engine ``engine`` means for ``language``: itself, or what ``auto`` picks.
-
-    ``auto`` picks Vosk when a model was named (``model`` or the environment). Else, where
-    the command spotter has a model: for English the hybrid (the spotter answers first,
-    PocketSphinx or an installed Vosk model catches what it misses, Whisper gives a second
-    opinion where it is installed: on natural-sounding
-    voices the spotter alone misses a quarter of the commands), for Korean the spotter
-    alone (it meets the accuracy targets). Else Vosk when a model is found (an installed
-    vosk-model-* package, Vosk's cache), else PocketSphinx for English, else a
-    MissingDependencyError saying what to install.
-    """
-    import os
-
-    from voicecoach.models import ENV_VAR, has_vosk_model, install_hint
-    from voicecoach.spotter import has_spotter_model
-
-    if engine not in ENGINES:
-        raise InputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine != "auto":
-        return engine
-    if model is not None or os.environ.get(ENV_VAR):
-        return "vosk"
-    if has_spotter_model(language):
-        return "hybrid" if language == "en" else "spotter"
-    if has_vosk_model(language):
-        return "vosk"
-    if language == "en":
-        return "pocketsphinx"
-    raise MissingDependencyError(install_hint(language))
-
-
-def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
-                      *, tuning: Tuning | None = None, live: bool = True) -> CommandRecognizer:
-    """A recogniser for ``language`` with the engine :func:`resolve_engine` picks;
-    ``tuning`` replaces the engine's own (the hybrid's: its grammar engine's)."""
-    vocabulary = load_vocabulary(language)  # first: an unknown language is an InputError
-    engine = resolve_engine(language, engine, model)
-    if engine == "spotter":
-        from voicecoach.spotter import create_spotter
-
-        return create_spotter(language, vocabulary, tuning=tuning, live=live)
-    if engine == "hybrid":
-        from voicecoach.hybrid import create_hybrid
-
-        thorough = _grammar_recognizer(language, vocabulary, None, model, tuning, live)
-        return create_hybrid(language, vocabulary, thorough, live)
-    return _grammar_recognizer(language, vocabulary, engine, model, tuning, live)
-
-
-def _grammar_recognizer(language: str, vocabulary: CommandVocabulary, engine: str | None,
-                        model: Path | None, tuning: Tuning | None, live: bool
-                        ) -> CommandRecognizer:
-    """Vosk or PocketSphinx; ``engine`` None: Vosk when it has a model for the language
-    without a download, else PocketSphinx."""
-    from voicecoach.models import find_vosk_model, has_vosk_model
-
-    if engine == "vosk" or (engine is None and (model is not None
-                                                or has_vosk_model(language))):
-        from voicecoach.vosk_recognizer import VOSK_TUNING, VoskRecognizer
-
-        path = find_vosk_model(language, model, download=engine == "vosk")
-        return VoskRecognizer(vocabulary, path, tuning=tuning or VOSK_TUNING, live=live)
-    if language != "en" and engine is None:
-        raise InputError(f"--engine hybrid: no Vosk model for {language!r} to back the "
-                         f"spotter (PocketSphinx has only English); install one or use "
-                         f"--engine spotter")
-    if language != "en":
-        raise InputError(f"--engine pocketsphinx: only English is available offline, "
-                         f"not {language!r}; use --engine vosk")
-    from voicecoach.sphinx_recognizer import SPHINX_TUNING, PocketSphinxRecognizer
-
-    return PocketSphinxRecognizer(vocabulary, tuning=tuning or SPHINX_TUNING, live=live)
-
-
-def recognize_samples(recognizer: CommandRecognizer, samples: np.ndarray,
+def recognize_samples(recognizer: Recognizer, samples: np.ndarray,
                       chunk_seconds: float = 0.5) -> list[CommandHeard]:
     """Every command in a whole 16 kHz recording, fed in chunks then flushed."""
     recognizer.reset()
     recognizer.calibrate(samples)
-    step = int(chunk_seconds * SAMPLE_RATE)
+    step = int(chunk_seconds * RECOGNIZER_RATE)
     heard: list[CommandHeard] = []
     for start in range(0, len(samples), step):
         heard += recognizer.accept(samples[start:start + step])

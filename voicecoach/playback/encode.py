@@ -25,7 +25,6 @@ import dataclasses
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, to_int16
+from voicecoach.audio import PLAYBACK_RATE, find_ffmpeg, to_int16
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
-from voicecoach.timeline import Chapter, Timeline
+from voicecoach.planning.timeline import Chapter, Timeline
 
 DEFAULT_BITRATE = "64k"
 """Lossy bitrate when none is given: plenty for one mono voice at 22.05 kHz."""
@@ -108,19 +107,6 @@ def check_bitrate(bitrate: str) -> str:
     if not re.fullmatch(r"[1-9][0-9]*k?", bitrate.strip().lower()):
         raise InputError(f"bad --bitrate {bitrate!r}: give kilobits per second like 64k or 128k")
     return bitrate.strip().lower()
-
-
-def ffmpeg_program() -> str:
-    """The ffmpeg pydub will run, or MissingDependencyError naming the package."""
-    from pydub import AudioSegment
-
-    found = shutil.which(AudioSegment.converter)
-    if found is None:
-        raise MissingDependencyError(
-            f"ffmpeg not found (looked for {AudioSegment.converter!r} on PATH); "
-            "install the Debian package ffmpeg: sudo apt-get install ffmpeg"
-        )
-    return found
 
 
 @contextlib.contextmanager
@@ -194,11 +180,11 @@ def vorbis_chapter_comments(chapters: Sequence[Chapter]) -> dict[str, str]:
 
 def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike[str], *,
                  title: str, album: str, artist: str, chapters: Sequence[Chapter],
-                 bitrate: str | None = None, sample_rate: int = SAMPLE_RATE) -> None:
+                 bitrate: str | None = None, sample_rate: int = PLAYBACK_RATE) -> None:
     """Encode mono float samples to ``path`` (format by extension) with tags and chapters.
 
     ``samples`` is one array or consecutive pieces of one (e.g. from
-    :func:`voicecoach.render.render_chunks`), streamed to ffmpeg as they come.
+    :func:`voicecoach.playback.render.render_chunks`), streamed to ffmpeg as they come.
 
     Raises InputError (unknown extension, bad bitrate), MissingDependencyError (no
     ffmpeg) or OutputError (cannot write; no partial file is left).
@@ -206,7 +192,7 @@ def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.Path
     target = Path(path)
     audio_format = check_output(target)
     bitrate = check_bitrate(bitrate) if bitrate else DEFAULT_BITRATE
-    program = ffmpeg_program()
+    program = find_ffmpeg()
     tags = {"title": title, "album": album, "artist": artist} if audio_format.tags else {}
     with contextlib.ExitStack() as stack:
         output = stack.enter_context(atomic_output(target))

@@ -26,47 +26,53 @@ Semantics (what each command does, by where the workout is):
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import queue
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, WavRecorder
-from voicecoach.display import LiveView, ViewState
-from voicecoach.echo import (ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB, AudioRing,
-                             EchoCanceller, EchoGuard)
-from voicecoach.history import EventKind
-from voicecoach.keyboard import HELP as KEYS_HELP
-from voicecoach.keyboard import TOGGLE_PAUSE
-from voicecoach.live import EventKind as PlayerEventKind
-from voicecoach.live import LivePlayer, PlayerEvent
-from voicecoach.phrases import Phrases
-from voicecoach.timeline import BREATH, Cue, CueKind, MarkKind, Position, Timeline
+from voicecoach.audio import PLAYBACK_RATE
+from voicecoach.commands import Command
+from voicecoach.planning.phrases import Phrases
+from voicecoach.planning.timeline import BREATH, Cue, CueKind, MarkKind, Position, Timeline
+from voicecoach.playback.live import EventKind as PlayerEventKind
+from voicecoach.playback.live import LivePlayer, PlayerEvent
+from voicecoach.records.history import EventKind
+from voicecoach.session.display import LiveView, ViewState
+from voicecoach.session.keyboard import HELP as KEYS_HELP
+from voicecoach.session.messages import Heard
+from voicecoach.session.trace import trace, trace_log
 
 log = logging.getLogger(__name__)
-trace_log = logging.getLogger("voicecoach.trace")
-"""Latency trace: one JSON object per line at DEBUG (``VOICECOACH_TRACE`` in ``run``),
-every time ``time.monotonic()`` seconds; benchmarks/latency.py reads it."""
 
-MIC_RATE = 16000
-"""Sample rate the recognisers take."""
-MIC_BLOCK_SECONDS = 0.05
-"""Microphone read size: small, so a command's end reaches the recogniser quickly
-(smaller blocks cost more per second of audio in the recogniser and the canceller)."""
+
 REMINDER_SECONDS = 45.0
 """Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
 VIEW_INTERVAL = 0.1
 LOOP_TICK = 0.01
-MIC_RING_SECONDS = 10.0
-"""Microphone audio kept for the echo check (commands are reported within seconds)."""
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """Say one of the live phrases now (e.g. ``mic_lost``)."""
+
+    phrase_key: str
+
+
+@dataclass(frozen=True)
+class _Interrupt:
+    """End the session at once, without speaking (Ctrl-C)."""
+
+
+_INTERRUPT = _Interrupt()
+_Message = Heard | _Notice | _Interrupt
+"""What other threads put in the session's inbox."""
 
 
 class Outcome(StrEnum):
@@ -76,199 +82,14 @@ class Outcome(StrEnum):
     STOPPED = "stopped"
 
 
-@dataclass(frozen=True)
-class Heard:
-    """A command from the microphone or the keyboard."""
-
-    command: str  # canonical name: next, done, pause, resume, repeat, stop
-    text: str = ""  # what was recognised (voice) or the key's meaning
-    source: str = "voice"  # "voice" or "keys"
-    confidence: float | None = None
-    engine: str = ""  # the recogniser that heard it (inside the hybrid: which of its two)
-    rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is
-    echo_db: float | None = None  # residual after removing the playback (voicecoach.echo)
-    # When (time.monotonic()) the spoken command ended by the microphone clock, the last
-    # sample fed to the recogniser before it reported the command was captured, it was
-    # reported, and its echo check was done: the stages of the command's latency.
-    said_end: float | None = None
-    fed_until: float | None = None
-    emitted_at: float | None = None
-    judged_at: float | None = None
-
-
-def echo_line(recognizer: object, heard: Heard) -> float:
-    """The echo check's line for ``heard``: stricter for a report of the hybrid's second
-    engine, which the spotter had let pass (:data:`~voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
-    fallback = getattr(recognizer, "fallback_engines", frozenset())
-    if heard.engine and heard.engine in fallback:
-        return FALLBACK_ECHO_THRESHOLD_DB
-    return ECHO_THRESHOLD_DB
-
-
-def _engine(heard: Heard) -> dict[str, str]:
+def _engine(heard: Heard) -> dict[str, Any]:
     """The log's ``engine`` field: set for voice commands only."""
     return {"engine": heard.engine} if heard.engine else {}
-
-
-def trace(stage: str, **fields: Any) -> None:
-    """One line of the latency trace, when it is on."""
-    if trace_log.isEnabledFor(logging.DEBUG):
-        trace_log.debug(json.dumps({"stage": stage, "t": time.monotonic(), **fields}))
-
-
-class Recognizer(Protocol):
-    """What the microphone worker needs of :class:`voicecoach.recognizer.CommandRecognizer`."""
-
-    def accept(self, samples: np.ndarray) -> list[Any]: ...
 
 
 class TrainingLogLike(Protocol):
     def record(self, session_id: int, event: EventKind, position: Position | None = None,
                detail: dict[str, Any] | None = None) -> int: ...
-
-
-# ------------------------------------------------------------------ microphone
-class Listener:
-    """Microphone -> recogniser -> ``on_heard``, in one worker thread.
-
-    The input stream is read with blocking reads in the worker (never in a callback),
-    so recognition keeps pace with what it is given and nothing piles up. ``on_lost``
-    is called once if the microphone goes away mid-session.
-
-    With ``played`` (the player's :attr:`~voicecoach.live.LivePlayer.played` ring) and
-    ``clock`` (its stream clock), the last seconds of microphone audio are kept on the
-    same clock; the recogniser hears the microphone with the playback cancelled
-    (:class:`~voicecoach.echo.EchoCanceller`: a user speaking over the coach is heard),
-    and every command is checked against what was played on the raw microphone
-    signal: one explained by the coach's own playback comes with ``rejected="echo"``. That check is the only
-    place that tells the coach's voice from the user's: the recogniser is not told what
-    the coach is saying, so a user's "pause" over a phrase that names "pause" (barge-in)
-    is judged on the audio alone.
-    """
-
-    def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
-                 on_lost: Callable[[], None], *, device: str | int | None = None,
-                 played: AudioRing | None = None, clock: Callable[[], float] | None = None,
-                 record: WavRecorder | None = None):
-        """``record``: where to save what the recogniser hears (the caller closes it)."""
-        import sounddevice as sd
-
-        self.recognizer = recognizer
-        self.on_heard, self.on_lost = on_heard, on_lost
-        self.clock = clock
-        self.record = record
-        self.mic = AudioRing(MIC_RATE, MIC_RING_SECONDS)
-        self.echo = EchoGuard(played, self.mic) if played is not None and clock else None
-        # The recogniser hears the microphone with the coach's playback taken out.
-        self.canceller = EchoCanceller(played, self.mic) if self.echo is not None else None
-        # Commands wait here for their echo check, which runs in its own thread so the
-        # microphone keeps its pace (a wide check takes tens of milliseconds).
-        self._to_judge: queue.SimpleQueue[tuple[Any, int] | None] = queue.SimpleQueue()
-        self._judge_thread: threading.Thread | None = None
-        self.level_db: float = -120.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._stream = sd.InputStream(samplerate=MIC_RATE, channels=1, dtype="float32",
-                                      device=device, blocksize=0, latency="low")
-
-    def start(self) -> None:
-        self._stream.start()
-        self._thread = threading.Thread(target=self._run, name="voicecoach-mic", daemon=True)
-        self._thread.start()
-        if self.echo is not None:
-            self._judge_thread = threading.Thread(target=self._judge, name="voicecoach-echo",
-                                                  daemon=True)
-            self._judge_thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        if self._judge_thread is not None:
-            self._to_judge.put(None)
-            self._judge_thread.join(timeout=2)
-        try:
-            self._stream.close(ignore_errors=True)
-        except Exception:  # noqa: BLE001 - the device may already be gone
-            pass
-
-    def _run(self) -> None:
-        import sounddevice as sd
-
-        block = int(MIC_BLOCK_SECONDS * MIC_RATE)
-        # Recogniser time t is mic ring sample t * MIC_RATE + offset.
-        offset = -int(round(float(getattr(self.recognizer, "position", 0.0)) * MIC_RATE))
-        anchor: tuple[float, int] | None = None  # (capture time, samples read) of a block
-        read = 0
-        while not self._stop.is_set():
-            try:
-                data, overflowed = self._stream.read(block)
-            except (sd.PortAudioError, RuntimeError) as error:
-                if not self._stop.is_set():
-                    log.warning("microphone lost: %s", error)
-                    self.on_lost()
-                return
-            samples = data[:, 0]
-            rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if samples.size else 0
-            self.level_db = 20 * math.log10(max(rms, 1e-6))
-            read += samples.size
-            fed_until = None
-            if self.clock is not None:
-                # Capture times count samples from an anchor on the stream clock: audio
-                # queued upstream (a reader that fell behind) is older than the clock
-                # says when read. The anchor is set again when input was lost.
-                now = self.clock()
-                if anchor is None or overflowed:
-                    anchor = (now - self._stream.read_available / MIC_RATE, read)
-                captured = min(anchor[0] + (read - anchor[1]) / MIC_RATE,
-                               now - self._stream.read_available / MIC_RATE)
-                self.mic.write(samples, captured - samples.size / MIC_RATE)
-                fed_until = captured + time.monotonic() - now
-            if self.canceller is not None:
-                raw = samples
-                samples = self.canceller.clean(samples)
-                if samples is not raw and trace_log.isEnabledFor(logging.DEBUG):
-                    trace("aec", raw=float(np.dot(raw, raw)), left=float(np.dot(samples, samples)))
-            if self.record is not None:
-                self.record.write(samples)
-            for result in self.recognizer.accept(samples):
-                heard = self._heard(result, fed_until, offset)
-                if self.echo is not None:
-                    self._to_judge.put((heard, result, offset))
-                else:
-                    self.on_heard(heard)
-
-    def _heard(self, result: Any, fed_until: float | None, offset: int) -> Heard:
-        """The recogniser's command as a :class:`Heard` (not judged yet)."""
-        said_end = None
-        if fed_until is not None and self.clock is not None and hasattr(result, "end"):
-            to_monotonic = time.monotonic() - self.clock()
-            said_end = self.mic.time_at(float(result.end) * MIC_RATE + offset) + to_monotonic
-        return Heard(command=str(getattr(result, "command")),
-                     text=str(getattr(result, "text", "")), source="voice",
-                     confidence=getattr(result, "confidence", None),
-                     engine=str(getattr(result, "engine", "")), said_end=said_end,
-                     fed_until=fed_until, emitted_at=time.monotonic())
-
-    def _judge(self) -> None:
-        """Echo-check worker: commands in, :class:`Heard` out, in the order heard."""
-        while (item := self._to_judge.get()) is not None:
-            self.on_heard(self._judged(*item))
-
-    def _judged(self, heard: Heard, result: Any, offset: int) -> Heard:
-        """``heard``, echo-checked: ``rejected="echo"`` when the playback explains it."""
-        rejected, echo_db = "", None
-        try:
-            verdict = self.echo.check(float(result.start), float(result.end), offset,
-                                      echo_line(self.recognizer, heard))
-        except Exception as error:  # noqa: BLE001 - fail open: obey the command
-            log.warning("echo check failed: %s", error)
-        else:
-            echo_db = verdict.residual_db
-            rejected = "echo" if verdict.echo else ""
-            log.info("echo check %s: %.1f dB at lag %.3f s", heard.command,
-                     verdict.residual_db, verdict.lag)
-        return replace(heard, rejected=rejected, echo_db=echo_db, judged_at=time.monotonic())
 
 
 # ------------------------------------------------------------------ the loop
@@ -302,7 +123,7 @@ class CoachSession:
         self.view = view
         self.mic_level = mic_level or (lambda: None)
         self.on_event = on_event  # observer of every player event, in the run thread
-        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Message] = queue.SimpleQueue()
         cues = timeline.cues
         # State built from the player's events (only the run thread touches it).
         self.position = Position()
@@ -325,27 +146,31 @@ class CoachSession:
         self._last_view = 0.0
         self._unit_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
                             and c.mark in (MarkKind.REP, MarkKind.HOLD)]
-        self.handled: list[tuple[str, str]] = []  # (command, what it did), for tests
+        self.handled: list[tuple[Command, str]] = []  # (command, what it did), for tests
+        self._handlers: dict[Command, Callable[[Heard], str]] = {
+            Command.NEXT: self._on_next, Command.PAUSE: self._on_pause, Command.RESUME: self._on_resume,
+            Command.REPEAT: self._on_repeat, Command.DONE: self._on_done, Command.STOP: self._on_stop,
+        }
 
     # -------------------------------------------------------- thread-safe input
     def heard(self, heard: Heard) -> None:
         """A command arrived (any thread)."""
-        self._inbox.put(("heard", heard))
+        self._inbox.put(heard)
 
     def notice(self, phrase_key: str) -> None:
         """Say one of the live phrases now, e.g. ``mic_lost`` (any thread)."""
-        self._inbox.put(("notice", phrase_key))
+        self._inbox.put(_Notice(phrase_key))
 
     def interrupt(self) -> None:
         """End the session as if "stop" was said, without speaking (Ctrl-C)."""
-        self._inbox.put(("interrupt", None))
+        self._inbox.put(_INTERRUPT)
 
     # -------------------------------------------------------- actions
     def say_now(self, text: str, *, interrupt: bool = False) -> float:
         """Say ``text`` over the plan; returns its length in seconds."""
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
-        return clip.size / SAMPLE_RATE
+        return clip.size / PLAYBACK_RATE
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
         return self.say_now(self.phrases.say(key, **values), interrupt=interrupt)
@@ -367,7 +192,7 @@ class CoachSession:
                 self._on_player_event(event)
                 self._drain_inbox()
             try:
-                self._take(*self._inbox.get(timeout=LOOP_TICK))
+                self._take(self._inbox.get(timeout=LOOP_TICK))
             except queue.Empty:
                 pass
             now = time.monotonic()
@@ -393,15 +218,16 @@ class CoachSession:
                 item = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            self._take(*item)
+            self._take(item)
 
-    def _take(self, kind: str, payload: Any) -> None:
-        if kind == "heard":
-            self._handle(payload)
-        elif kind == "notice":
-            self.announce(self.phrases.say(payload))
-        elif kind == "interrupt":
-            self._interrupted = True
+    def _take(self, message: _Message) -> None:
+        match message:
+            case Heard():
+                self._handle(message)
+            case _Notice(phrase_key=key):
+                self.announce(self.phrases.say(key))
+            case _Interrupt():
+                self._interrupted = True
 
     # -------------------------------------------------------- player events
     def _on_player_event(self, event: PlayerEvent) -> None:
@@ -478,13 +304,12 @@ class CoachSession:
                         echo_db=heard.echo_db, result=heard.rejected, **_engine(heard))
             return
         command = heard.command
-        if command == TOGGLE_PAUSE:
-            command = "resume" if self._paused else "pause"
+        if command is Command.PAUSE_OR_RESUME:
+            command = Command.RESUME if self._paused else Command.PAUSE
         self.last_heard = f"{command} ({heard.source}: {heard.text})" if heard.text else command
         if self._stop_at is not None or self._finished:
             return
-        handler = getattr(self, f"_cmd_{command}", None)
-        result = handler(heard) if handler else "unknown"
+        result = self._handlers[command](heard)
         self.handled.append((command, result))
         detail: dict[str, Any] = _engine(heard)
         if heard.echo_db is not None:
@@ -493,7 +318,7 @@ class CoachSession:
                     source=heard.source, confidence=heard.confidence, result=result,
                     **detail)
 
-    def _cmd_next(self, heard: Heard) -> str:
+    def _on_next(self, heard: Heard) -> str:
         if self._paused:
             return "ignored: paused"
         state = self.player.state()
@@ -516,7 +341,7 @@ class CoachSession:
         self._waiting_gate = -1
         self.record(EventKind.STEP_CONFIRMED, position)
 
-    def _cmd_pause(self, heard: Heard) -> str:
+    def _on_pause(self, heard: Heard) -> str:
         if self._paused and self._resume_at is None:
             return "ignored: already paused"
         self._paused, self._resume_at = True, None
@@ -526,7 +351,7 @@ class CoachSession:
         self.record(EventKind.PAUSED)
         return "paused"
 
-    def _cmd_resume(self, heard: Heard) -> str:
+    def _on_resume(self, heard: Heard) -> str:
         if not self._paused or self._resume_at is not None:
             return "ignored: not paused"
         seconds = self.say_phrase("resumed")
@@ -535,13 +360,13 @@ class CoachSession:
         self.record(EventKind.RESUMED)
         return "resumed"
 
-    def _cmd_repeat(self, heard: Heard) -> str:
+    def _on_repeat(self, heard: Heard) -> str:
         if not self.last_instruction:
             return "ignored: nothing said yet"
         self.say_now(self.last_instruction, interrupt=True)
         return "repeated"
 
-    def _cmd_done(self, heard: Heard) -> str:
+    def _on_done(self, heard: Heard) -> str:
         state = self.player.state()
         if self._side is not None and (self._rep is not None or self._hold is not None
                                        or state.plan_time < self._side.end):
@@ -553,13 +378,13 @@ class CoachSession:
             self._jump_with_phrase(target, "finishing_early")
             return "set finished early"
         if not self._units_after(state.cue_index):
-            target = self._finish_index()
-            if target is not None and target > state.cue_index:
-                self._jump_with_phrase(target, None)
+            finish = self._finish_index()
+            if finish is not None and finish > state.cue_index:
+                self._jump_with_phrase(finish, None)
             return "finishing"
         return "ignored: no set running"
 
-    def _cmd_stop(self, heard: Heard) -> str:
+    def _on_stop(self, heard: Heard) -> str:
         self.player.pause()
         seconds = self.say_phrase("stopping")
         self._stop_at = time.monotonic() + seconds + 0.3
@@ -573,14 +398,14 @@ class CoachSession:
 
         Call before :meth:`run` or from its thread (other threads use :meth:`notice`).
         """
-        gap = np.zeros(int(BREATH * SAMPLE_RATE), dtype=np.float32)
+        gap = np.zeros(int(BREATH * PLAYBACK_RATE), dtype=np.float32)
         parts: list[np.ndarray] = []
         for text in texts:
             parts += [self.speak(text), gap]
         clip = np.concatenate(parts) if parts else gap
         self.player.pause()
         self.player.say_now(clip, interrupt=True)
-        hold_until = time.monotonic() + clip.size / SAMPLE_RATE + 0.2
+        hold_until = time.monotonic() + clip.size / PLAYBACK_RATE + 0.2
         if not self._paused or self._resume_at is not None:
             self._paused = True
             self._resume_at = max(self._resume_at or 0.0, hold_until)

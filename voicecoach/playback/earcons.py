@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.audio import SAMPLE_RATE
+from voicecoach.audio import PLAYBACK_RATE, read_wav
 from voicecoach.errors import InputError, VoicecoachError
-from voicecoach.audio import read_wav
 
 EARCON_NAMES: tuple[str, ...] = ("start", "tick", "switch", "finish", "ready", "paused", "resumed")
 """Every earcon voicecoach plays; each is ``audio/<name>.wav``."""
@@ -25,7 +24,7 @@ def earcon_path(name: str) -> Path:
 
 
 def load_earcon(name: str) -> np.ndarray:
-    """The earcon ``name`` as read-only mono float32 at SAMPLE_RATE (loaded once)."""
+    """The earcon ``name`` as read-only mono float32 at PLAYBACK_RATE (loaded once)."""
     if name not in EARCON_NAMES:
         raise InputError(f"unknown earcon {name!r}; known earcons: {', '.join(EARCON_NAMES)}")
     return _load(earcon_path(name).resolve())
@@ -35,8 +34,8 @@ def load_earcon(name: str) -> np.ndarray:
 def _load(path: Path) -> np.ndarray:
     try:
         samples, rate = read_wav(path)
-        if rate != SAMPLE_RATE or samples.size == 0:
-            raise wave.Error(f"expected a non-empty 16-bit mono WAV at {SAMPLE_RATE} Hz")
+        if rate != PLAYBACK_RATE or samples.size == 0:
+            raise wave.Error(f"expected a non-empty 16-bit mono WAV at {PLAYBACK_RATE} Hz")
     except (OSError, EOFError, wave.Error) as error:
         raise VoicecoachError(
             f"earcon file {path} is missing or unreadable ({error}); "

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.audio import SAMPLE_RATE, from_int16, read_wav, to_int16, write_wav_atomic
+from voicecoach.audio import PLAYBACK_RATE, from_int16, read_wav, to_int16, write_wav_atomic
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
 
 DRIVER = "espeak"
@@ -174,11 +174,11 @@ def _db(value: float) -> float:
 
 
 def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Linear resampling to SAMPLE_RATE (only used if espeak-ng ever changes its rate)."""
-    if rate == SAMPLE_RATE or samples.size == 0:
+    """Linear resampling to PLAYBACK_RATE (only used if espeak-ng ever changes its rate)."""
+    if rate == PLAYBACK_RATE or samples.size == 0:
         return samples
-    count = int(round(samples.size * SAMPLE_RATE / rate))
-    positions = np.arange(count) * (rate / SAMPLE_RATE)
+    count = int(round(samples.size * PLAYBACK_RATE / rate))
+    positions = np.arange(count) * (rate / PLAYBACK_RATE)
     return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
 
 
@@ -197,8 +197,8 @@ def trim(samples: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
     loud_start = np.flatnonzero(magnitude >= peak * _db(ONSET_THRESHOLD_DB))
     loud_end = np.flatnonzero(magnitude >= peak * _db(TAIL_THRESHOLD_DB))
-    pre = int(round(PRE_ROLL_S * SAMPLE_RATE))
-    post = int(round(POST_ROLL_S * SAMPLE_RATE))
+    pre = int(round(PRE_ROLL_S * PLAYBACK_RATE))
+    post = int(round(POST_ROLL_S * PLAYBACK_RATE))
     start = max(0, int(loud_start[0]) - pre)
     end = min(samples.size, int(loud_end[-1]) + 1 + post)
     clip = samples[start:end].astype(np.float32, copy=True)
@@ -211,7 +211,7 @@ def trim(samples: np.ndarray) -> np.ndarray:
 
 def voiced_rms(samples: np.ndarray) -> float:
     """RMS over the frames within VOICED_RANGE_DB of the loudest: loudness ignoring gaps."""
-    frame = min(int(VOICED_FRAME_S * SAMPLE_RATE), samples.size)
+    frame = min(int(VOICED_FRAME_S * PLAYBACK_RATE), samples.size)
     if frame == 0:
         return 0.0
     count = samples.size // frame
@@ -230,7 +230,7 @@ def limit(samples: np.ndarray, ceiling: float) -> np.ndarray:
     needed = np.minimum(1.0, ceiling / np.maximum(np.abs(samples), 1e-12))
     if needed.min() >= 1.0:
         return samples
-    half = max(1, int(LIMITER_WINDOW_S * SAMPLE_RATE) // 2)
+    half = max(1, int(LIMITER_WINDOW_S * PLAYBACK_RATE) // 2)
     width = 2 * half + 1
     padded = np.pad(needed, half, mode="edge")
     floor = np.lib.stride_tricks.sliding_window_view(padded, width).min(axis=1)
@@ -285,7 +285,7 @@ class SpeechRenderer:
         return self.cache_dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + ".wav")
 
     def render(self, text: str) -> np.ndarray:
-        """``text`` as mono float32 at SAMPLE_RATE: onset at sample 0, equal loudness."""
+        """``text`` as mono float32 at PLAYBACK_RATE: onset at sample 0, equal loudness."""
         clip = self._clips.get(text)
         if clip is None:
             clip = self._load_cached(text)
@@ -311,7 +311,7 @@ class SpeechRenderer:
 
     def duration(self, text: str) -> float:
         """Seconds of rendered (trimmed) speech for ``text``."""
-        return self.render(text).size / SAMPLE_RATE
+        return self.render(text).size / PLAYBACK_RATE
 
     def _load_cached(self, text: str) -> np.ndarray | None:
         path = self.cache_path(text)
@@ -319,7 +319,7 @@ class SpeechRenderer:
             samples, rate = read_wav(path)
         except (OSError, EOFError, wave.Error):
             return None  # missing or damaged: synthesise again and overwrite it
-        if rate != SAMPLE_RATE:
+        if rate != PLAYBACK_RATE:
             return None
         self.cache_hits += 1
         return samples

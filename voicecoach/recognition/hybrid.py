@@ -12,7 +12,7 @@ its doubtful hits are left to the grammar engine, which rarely agrees with a fal
 The grammar engine's reports need a little of the spotter's belief too
 (:data:`CORROBORATION`): under continuous music PocketSphinx hears "done" in a kick drum.
 
-A third engine may give a second opinion (:mod:`voicecoach.transcriber`, Whisper): when
+A third engine may give a second opinion (:mod:`voicecoach.recognition.whisper`, Whisper): when
 PocketSphinx closes an utterance that nobody reported and in which the spotter gave some
 command at least :data:`CORROBORATION`, Whisper transcribes it; a command it writes
 down stands under the same corroboration. With Whisper there, PocketSphinx's reports
@@ -27,11 +27,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary
-from voicecoach.recognizer import (LATE_SECONDS, SAMPLE_RATE, CommandHeard, CommandRecognizer,
-                                   Tuning, Word, to_pcm16)
-from voicecoach.spotter import SPOTTER_TUNING, SpotterRecognizer, create_spotter
-from voicecoach.transcriber import Transcript, WhisperTranscriber
+from voicecoach.audio import RECOGNIZER_RATE, as_mono_float
+from voicecoach.commands import Command, CommandVocabulary
+from voicecoach.recognition.base import (
+    LATE_SECONDS,
+    CommandHeard,
+    CommandRecognizer,
+    Tuning,
+)
+from voicecoach.recognition.spotter import SPOTTER_TUNING, SpotterRecognizer, create_spotter
+from voicecoach.recognition.whisper import Transcript, WhisperTranscriber
 
 HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
 CORROBORATION = 0.02
@@ -58,7 +63,7 @@ CONTEXT_SECONDS = 0.2
 edges can clip a soft first or last sound)."""
 
 
-class HybridRecognizer(CommandRecognizer):
+class HybridRecognizer:
     """``fast`` (the spotter) and ``thorough`` (a grammar engine) on the same audio; each
     utterance is reported once, by whichever heard it first."""
 
@@ -68,16 +73,17 @@ class HybridRecognizer(CommandRecognizer):
                  second: WhisperTranscriber | None = None) -> None:
         """``second``: the second opinion on utterances the other two let pass; it needs
         a ``thorough`` engine that says where utterances end (PocketSphinx)."""
-        super().__init__(fast.vocabulary, fast.tuning, fast.live)
+        self.vocabulary, self.live = fast.vocabulary, fast.live
         self.fast, self.thorough, self.second = fast, thorough, second
+        self._emitted: list[CommandHeard] = []
         self._heard = np.zeros(0, np.float32)  # the latest input, for the second opinion
-        self._asked: list[tuple[float, float, Future[tuple[str, Transcript] | None]]] = []
+        self._asked: list[tuple[float, float, Future[tuple[Command, Transcript] | None]]] = []
         self._worker: ThreadPoolExecutor | None = None
 
     @property
     def fallback_engines(self) -> frozenset[str]:
         """The engines of the reports the spotter let pass: the session's echo check holds
-        them to a stricter line (:data:`voicecoach.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
+        them to a stricter line (:data:`voicecoach.recognition.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
         second = {self.second.engine} if self.second is not None else set()
         return frozenset({self.thorough.engine} | second)
 
@@ -106,24 +112,23 @@ class HybridRecognizer(CommandRecognizer):
     def _remember(self, samples: np.ndarray) -> None:
         if self.second is None:
             return
-        keep = int((LONGEST_ASKED_SECONDS + 2 * CONTEXT_SECONDS + 1.0) * SAMPLE_RATE)
-        chunk = to_pcm16(samples).astype(np.float32) / 32768.0
+        keep = int((LONGEST_ASKED_SECONDS + 2 * CONTEXT_SECONDS + 1.0) * RECOGNIZER_RATE)
+        chunk = as_mono_float(samples)
         self._heard = np.concatenate((self._heard, chunk))[-keep:]
 
     def _ask(self) -> None:
         """Put the utterances nobody reported, but the spotter half-heard, to Whisper."""
-        take = getattr(self.thorough, "take_utterances", None)
-        if self.second is None or take is None:
+        if self.second is None:
             return
-        for start, end in take():
+        for start, end in self.thorough.take_utterances():
             if end - start > LONGEST_ASKED_SECONDS or self._reported(start, end):
                 continue
             if max(self.fast.peak(name, start) for name in self.vocabulary.commands) \
                     < CORROBORATION:
                 continue
             newest = self.fast.position
-            first = int((start - CONTEXT_SECONDS - newest) * SAMPLE_RATE)
-            last = min(int((end + CONTEXT_SECONDS - newest) * SAMPLE_RATE), 0)
+            first = int((start - CONTEXT_SECONDS - newest) * RECOGNIZER_RATE)
+            last = min(int((end + CONTEXT_SECONDS - newest) * RECOGNIZER_RATE), 0)
             audio = self._heard[max(first, -self._heard.size):last or None].copy()
             if self.live:
                 if self._worker is None:
@@ -175,7 +180,9 @@ class HybridRecognizer(CommandRecognizer):
             fresh.append(heard)
         return fresh
 
-    def _restart(self) -> None:
+    def reset(self) -> None:
+        """Forget all audio and state, in every engine; the stream clock restarts."""
+        self._emitted.clear()
         self.fast.reset()
         self.thorough.reset()
         self._heard = np.zeros(0, np.float32)
@@ -183,24 +190,18 @@ class HybridRecognizer(CommandRecognizer):
             answer.cancel()
         self._asked = []
 
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        raise NotImplementedError("HybridRecognizer.accept feeds its two recognisers")
-
-    def _finish(self) -> list[Word]:
-        raise NotImplementedError("HybridRecognizer.flush flushes its two recognisers")
-
 
 def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: CommandRecognizer,
                   live: bool = True) -> HybridRecognizer:
     """The language's spotter, at the hybrid's threshold, in front of ``thorough``; for
     English behind PocketSphinx, with Whisper's second opinion where its model is
     installed."""
-    from voicecoach.transcriber import find_whisper_model
+    from voicecoach.recognition.whisper import find_whisper_model
 
     fast = create_spotter(language, vocabulary, tuning=HYBRID_SPOTTER_TUNING, live=live)
     # Whisper hears the utterances the grammar engine closes: PocketSphinx says where
     # they end, Vosk does not, so with Vosk the model is not even loaded.
-    asks = language == "en" and hasattr(thorough, "take_utterances")
+    asks = language == "en" and thorough.closes_utterances
     model = find_whisper_model() if asks else None
     second = WhisperTranscriber(vocabulary, model) if model is not None else None
     return HybridRecognizer(fast, thorough, second)

@@ -22,7 +22,7 @@ callback; the callback never blocks and reports :class:`PlayerEvent` s on
 :attr:`LivePlayer.events` for a non-audio thread to consume. Each block played is also
 copied into :attr:`LivePlayer.played` (a ring, with the stream time it is heard at), so
 the microphone side can tell the coach's own voice from the user's
-(:mod:`voicecoach.echo`).
+(:mod:`voicecoach.recognition.echo`).
 """
 
 from __future__ import annotations
@@ -32,19 +32,17 @@ import threading
 import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
 import sounddevice as sd
 
-from voicecoach.audio import SAMPLE_RATE
+from voicecoach.audio import PLAYBACK_RATE, AudioRing, resample
 from voicecoach.devices import Device, resolve_device
-from voicecoach import echo
-from voicecoach.echo import AudioRing
 from voicecoach.errors import DeviceError
-from voicecoach.render import EarconLoader, clip_for
-from voicecoach.timeline import CueKind, MarkKind, Position, Timeline
+from voicecoach.planning.timeline import CueKind, MarkKind, Position, Timeline
+from voicecoach.playback.render import EarconLoader, clip_for
 
 FADE_SECONDS = 0.005
 """Fade applied when a sound is cut (pause, skip, seek) or continues after a pause."""
@@ -96,6 +94,35 @@ class PlayerState:
     finished: bool
 
 
+class Control(Enum):
+    """Player commands without an argument (see the methods of the same names)."""
+
+    RELEASE_GATE = "release_gate"
+    ADVANCE = "advance"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SKIP_REST = "skip_rest"
+
+
+@dataclass(frozen=True)
+class Seek:
+    """Continue from this cue."""
+
+    cue_index: int
+
+
+@dataclass(frozen=True)
+class Say:
+    """Play a clip (already at the stream's rate) over the plan, now."""
+
+    clip: np.ndarray
+    interrupt: bool
+
+
+PlayerCommand = Control | Seek | Say
+"""What the control methods send to the audio callback, applied at a block's start."""
+
+
 class _Voice:
     """A sound being played: ``clip`` from sample ``pos``, starting ``delay`` samples into
     the current block, fading in over ``fade_in`` samples."""
@@ -106,20 +133,12 @@ class _Voice:
         self.clip, self.pos, self.delay, self.fade_in = clip, 0, delay, 0
 
 
-def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling (clips are resampled once, before playing)."""
-    if source_rate == target_rate or samples.size == 0:
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    return echo.resample(samples, source_rate, target_rate,
-                         count=int(round(samples.size * target_rate / source_rate)))
-
-
 class LivePlayer:
     """Plays ``timeline`` on an output device; control it from any thread.
 
     ``speech`` maps every ``timeline.speech_texts()`` to its clip and ``earcons`` loads
-    an earcon by name (both float32 mono at SAMPLE_RATE). ``device`` is an index, a name
-    substring or None (the default output). The stream runs at SAMPLE_RATE when the
+    an earcon by name (both float32 mono at PLAYBACK_RATE). ``device`` is an index, a name
+    substring or None (the default output). The stream runs at PLAYBACK_RATE when the
     device accepts it, else at the device's default rate with clips resampled.
     ``latency`` is PortAudio's output latency in seconds: 0.2 plays through PulseAudio
     without underflows on a busy 2-core machine (0.1 and "high", 35 ms, underflow now
@@ -150,7 +169,7 @@ class LivePlayer:
             if key not in loaded:
                 clip = clip_for(cue, speech, earcons or no_earcon)
                 if clip is not None:
-                    loaded[key] = resample(clip, SAMPLE_RATE, self.rate)
+                    loaded[key] = resample(clip, PLAYBACK_RATE, self.rate)
             self._clips.append(loaded.get(key))
         self._order = sorted(range(len(timeline.cues)), key=lambda i: (self._starts[i], i))
         self._rank = {index: rank for rank, index in enumerate(self._order)}
@@ -177,7 +196,7 @@ class LivePlayer:
         # What was played, on the stream clock of when it is heard (echo check).
         self.played = AudioRing(self.rate, PLAYED_SECONDS)
 
-        self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[PlayerCommand] = queue.SimpleQueue()
         self.events: queue.SimpleQueue[PlayerEvent] = queue.SimpleQueue()
         self._finished = threading.Event()
         try:
@@ -201,8 +220,8 @@ class LivePlayer:
 
     @staticmethod
     def _stream_format(device: Device) -> tuple[int, int]:
-        """(rate, channels): SAMPLE_RATE mono when accepted, else the device's own."""
-        rate = SAMPLE_RATE
+        """(rate, channels): PLAYBACK_RATE mono when accepted, else the device's own."""
+        rate = PLAYBACK_RATE
         try:
             sd.check_output_settings(device.index, samplerate=rate, channels=1,
                                      dtype="float32")
@@ -217,7 +236,7 @@ class LivePlayer:
                 return rate, channels
             except sd.PortAudioError:
                 continue
-        raise DeviceError(f"audio output {device.name!r} accepts neither {SAMPLE_RATE} Hz "
+        raise DeviceError(f"audio output {device.name!r} accepts neither {PLAYBACK_RATE} Hz "
                           f"nor {rate} Hz float32 audio; pick another with --output "
                           "or make an audio file with `voicecoach export`")
 
@@ -263,36 +282,36 @@ class LivePlayer:
     # --------------------------------------------------------------- commands
     def release_gate(self) -> None:
         """Go on from the gate the plan is holding at (ignored when not holding)."""
-        self._commands.put(("release", None))
+        self._commands.put(Control.RELEASE_GATE)
 
     def advance(self) -> None:
         """The user's "next": release the gate held at, else skip the current rest."""
-        self._commands.put(("advance", None))
+        self._commands.put(Control.ADVANCE)
 
     def pause(self) -> None:
-        self._commands.put(("pause", None))
+        self._commands.put(Control.PAUSE)
 
     def resume(self) -> None:
-        self._commands.put(("resume", None))
+        self._commands.put(Control.RESUME)
 
     def skip_rest(self) -> None:
         """Jump to the end of the REST mark being played (ignored outside a rest)."""
-        self._commands.put(("skip_rest", None))
+        self._commands.put(Control.SKIP_REST)
 
     def seek(self, cue_index: int) -> None:
         """Continue from cue ``cue_index`` (cues at the same time listed before it are
         skipped); sounds playing are faded out."""
         if not 0 <= cue_index < len(self.timeline.cues):
             raise IndexError(f"cue index {cue_index} out of range")
-        self._commands.put(("seek", cue_index))
+        self._commands.put(Seek(cue_index))
 
     def say_now(self, clip: np.ndarray, *, interrupt: bool = False) -> None:
-        """Play ``clip`` (float32 mono at SAMPLE_RATE) now, without moving the plan.
+        """Play ``clip`` (float32 mono at PLAYBACK_RATE) now, without moving the plan.
 
         With ``interrupt`` the sounds playing (plan and earlier say_now) are faded out
         first: the plan's cut sounds are not played again.
         """
-        self._commands.put(("say", (resample(clip, SAMPLE_RATE, self.rate), interrupt)))
+        self._commands.put(Say(resample(clip, PLAYBACK_RATE, self.rate), interrupt))
 
     def get_event(self, timeout: float | None = None) -> PlayerEvent | None:
         """The next event, or None if none comes within ``timeout`` seconds."""
@@ -329,10 +348,10 @@ class LivePlayer:
         mix.fill(0.0)
         while True:
             try:
-                command, argument = self._commands.get_nowait()
+                command = self._commands.get_nowait()
             except queue.Empty:
                 break
-            self._apply(command, argument, mix)
+            self._apply(command, mix)
         if not self._paused:
             self._advance_plan(frames)
             self._play(self._voices, mix)
@@ -348,45 +367,45 @@ class LivePlayer:
         self._stream_pos += frames
         self._dac_end = self._dac0 + frames / self.rate
 
-    def _apply(self, command: str, argument: Any, mix: np.ndarray) -> None:
+    def _apply(self, command: PlayerCommand, mix: np.ndarray) -> None:
         """One command, at the start of a block (offset 0)."""
-        if command == "advance":
-            command = "release" if self._holding >= 0 else "skip_rest"
-        if command == "release" and self._holding >= 0:
-            held = self._stream_pos - self._hold_start
-            cue, self._holding = self._holding, -1
-            self._next += 1
-            self._emit(EventKind.GATE_RELEASED, cue, 0, held)
-        elif command == "pause" and not self._paused:
-            self._fade_out(self._voices, mix, keep=True)
-            self._paused, self._pause_start = True, self._stream_pos
-            self._emit(EventKind.PAUSED, self._last_cue, 0)
-        elif command == "resume" and self._paused:
-            self._paused = False
-            for voice in self._voices:
-                voice.fade_in = self._fade
-            self._emit(EventKind.RESUMED, self._last_cue, 0,
-                       self._stream_pos - self._pause_start)
-        elif command == "skip_rest" and self._holding < 0 and self._plan < self._rest_end:
-            skipped = self._rest_end - self._plan
-            self._fade_out(self._voices, mix, keep=False)
-            self._jump(self._rest_end)
-            self._emit(EventKind.REST_SKIPPED, self._last_cue, 0, -skipped)
-        elif command == "seek":
-            self._fade_out(self._voices, mix, keep=False)
-            self._holding, self._rest_end, self._done = -1, -1, False
-            self._finished.clear()
-            self._next = self._rank[argument]
-            # Before anything was played the preroll still comes first.
-            lead = self.preroll if self._stream_pos == 0 else 0
-            self._plan = self._starts[argument] - lead
-            self._emit(EventKind.SEEKED, argument, 0)
-        elif command == "say":
-            clip, interrupt = argument
-            if interrupt:
+        if command is Control.ADVANCE:
+            command = Control.RELEASE_GATE if self._holding >= 0 else Control.SKIP_REST
+        match command:
+            case Control.RELEASE_GATE if self._holding >= 0:
+                held = self._stream_pos - self._hold_start
+                cue, self._holding = self._holding, -1
+                self._next += 1
+                self._emit(EventKind.GATE_RELEASED, cue, 0, held)
+            case Control.PAUSE if not self._paused:
+                self._fade_out(self._voices, mix, keep=True)
+                self._paused, self._pause_start = True, self._stream_pos
+                self._emit(EventKind.PAUSED, self._last_cue, 0)
+            case Control.RESUME if self._paused:
+                self._paused = False
+                for voice in self._voices:
+                    voice.fade_in = self._fade
+                self._emit(EventKind.RESUMED, self._last_cue, 0,
+                           self._stream_pos - self._pause_start)
+            case Control.SKIP_REST if self._holding < 0 and self._plan < self._rest_end:
+                skipped = self._rest_end - self._plan
                 self._fade_out(self._voices, mix, keep=False)
-                self._fade_out(self._overlay, mix, keep=False)
-            self._overlay.append(_Voice(clip))
+                self._jump(self._rest_end)
+                self._emit(EventKind.REST_SKIPPED, self._last_cue, 0, -skipped)
+            case Seek(cue_index=index):
+                self._fade_out(self._voices, mix, keep=False)
+                self._holding, self._rest_end, self._done = -1, -1, False
+                self._finished.clear()
+                self._next = self._rank[index]
+                # Before anything was played the preroll still comes first.
+                lead = self.preroll if self._stream_pos == 0 else 0
+                self._plan = self._starts[index] - lead
+                self._emit(EventKind.SEEKED, index, 0)
+            case Say(clip=clip, interrupt=interrupt):
+                if interrupt:
+                    self._fade_out(self._voices, mix, keep=False)
+                    self._fade_out(self._overlay, mix, keep=False)
+                self._overlay.append(_Voice(clip))
 
     def _jump(self, plan_sample: int) -> None:
         """Move the plan to ``plan_sample``; cues before it are not played."""

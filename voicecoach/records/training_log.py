@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.errors import InputError, OutputError, VoicecoachError
-from voicecoach.history import (
+from voicecoach.paths import data_dir
+from voicecoach.planning.timeline import Position, Timeline
+from voicecoach.records.history import (
+    LIFECYCLE,
     Event,
     EventKind,
     ResumePoint,
-    LIFECYCLE,
     SessionFacts,
     SessionRecord,
     SessionStatus,
@@ -39,8 +41,6 @@ from voicecoach.history import (
     resume_point,
     summarize,
 )
-from voicecoach.paths import data_dir
-from voicecoach.timeline import Position, Timeline
 
 __all__ = [
     "APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "Event", "EventKind", "ResumePoint",

@@ -10,9 +10,6 @@ weaker than the microphone (:data:`ECHO_THRESHOLD_DB`), the playback explains wh
 was heard: the coach triggered itself. A user speaking over the coach leaves their
 voice in the residual, so barge-in still works.
 
-* :class:`AudioRing`: a preallocated ring of recent audio with the stream time of its
-  samples; :meth:`AudioRing.write` is safe in an audio callback (no allocation, no
-  lock: slice copies and an index bump).
 * :func:`echo_residual_db`: the check itself, on plain arrays.
 * :class:`EchoGuard`: ties a played ring and a microphone ring to the check.
 """
@@ -23,6 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from voicecoach.audio import AudioRing, resample
 
 ECHO_THRESHOLD_DB = -13.0
 """Residual-to-microphone energy ratio below which a command is the coach's echo.
@@ -60,100 +59,6 @@ REVERB_REFIT_DB = 4.0
 """A residual less than this above the line is fitted again with REVERB_TAPS (12 taps
 gained at most 3.7 dB over 8 in those rooms)."""
 PAST_TAPS = TAPS - 2
-
-
-class AudioRing:
-    """The last ``seconds`` of a mono stream at ``rate``, with stream times.
-
-    The writer (one thread, e.g. an audio callback) calls :meth:`write` with each
-    block and the stream time of its first sample; readers call :meth:`read` for a
-    time span. Readers never block the writer; a span that is being overwritten while
-    read comes back partly new, which only makes an echo check fail open.
-    """
-
-    ANCHORS = 1024
-
-    def __init__(self, rate: int, seconds: float = 10.0) -> None:
-        self.rate = rate
-        self._buffer = np.zeros(int(rate * seconds), dtype=np.float32)
-        self._written = 0  # samples written in all
-        self._anchor_sample = np.zeros(self.ANCHORS, dtype=np.int64)
-        self._anchor_time = np.zeros(self.ANCHORS, dtype=np.float64)
-        self._anchors = 0
-
-    @property
-    def written(self) -> int:
-        return self._written
-
-    @property
-    def capacity(self) -> int:
-        """Samples the ring holds when full."""
-        return self._buffer.size
-
-    def write(self, block: np.ndarray, time: float) -> None:
-        """Append ``block``, whose first sample is heard/captured at stream ``time``."""
-        size, count = self._buffer.size, block.size
-        if count > size:
-            block, time = block[-size:], time + (count - size) / self.rate
-            self._written += count - size
-            count = size
-        slot = self._anchors % self.ANCHORS
-        self._anchor_sample[slot] = self._written
-        self._anchor_time[slot] = time
-        start = self._written % size
-        first = min(count, size - start)
-        self._buffer[start:start + first] = block[:first]
-        if first < count:
-            self._buffer[:count - first] = block[first:]
-        self._written += count
-        self._anchors += 1
-
-    def sample_at(self, time: float) -> float:
-        """The (fractional) sample index heard/captured at stream ``time``."""
-        held = min(self._anchors, self.ANCHORS)
-        if held == 0:
-            return 0.0
-        times = self._anchor_time[:held] if self._anchors <= self.ANCHORS else self._anchor_time
-        samples = self._anchor_sample[:held] if self._anchors <= self.ANCHORS \
-            else self._anchor_sample
-        # The latest anchor at or before ``time`` (else the earliest kept).
-        before = np.flatnonzero(times <= time)
-        pick = before[np.argmax(samples[before])] if before.size else int(np.argmin(samples))
-        return float(samples[pick] + (time - times[pick]) * self.rate)
-
-    def time_at(self, sample: float) -> float:
-        """The stream time of ``sample`` (inverse of :meth:`sample_at`, latest anchor)."""
-        if self._anchors == 0:
-            return 0.0
-        slot = (self._anchors - 1) % self.ANCHORS
-        return float(self._anchor_time[slot] + (sample - self._anchor_sample[slot]) / self.rate)
-
-    def read_samples(self, first: int, count: int) -> np.ndarray:
-        """Samples ``first`` .. ``first+count`` (zeros where not written or overwritten)."""
-        out = np.zeros(max(count, 0), dtype=np.float32)
-        size, written = self._buffer.size, self._written
-        lo, hi = max(first, written - size, 0), min(first + count, written)
-        while lo < hi:  # at most two pieces: up to the buffer's end, then from its start
-            end = min(hi, lo + size - (lo % size))
-            out[lo - first:end - first] = self._buffer[lo % size:lo % size + end - lo]
-            lo = end
-        return out
-
-    def recent(self, rate: int | None = None) -> np.ndarray:
-        """Everything the ring holds, oldest first, resampled to ``rate`` if given."""
-        count = min(self._written, self._buffer.size)
-        raw = self.read_samples(self._written - count, count)
-        rate = rate or self.rate
-        return raw if rate == self.rate else resample(raw, self.rate, rate)
-
-    def read(self, start: float, end: float, rate: int | None = None) -> np.ndarray:
-        """The audio of stream times [start, end], resampled to ``rate`` if given."""
-        first = self.sample_at(start)
-        count = int(math.ceil((end - start) * self.rate)) + 2
-        base = int(math.floor(first))
-        raw = self.read_samples(base, count + 1)
-        return resample(raw, self.rate, rate or self.rate, first - base,
-                        int(round((end - start) * (rate or self.rate))))
 
 
 def _stft(x: np.ndarray) -> np.ndarray:
@@ -201,16 +106,6 @@ def best_lags(mic: np.ndarray, reference: np.ndarray, candidates: int = 3,
 def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
     usable = x.size - x.size % factor
     return x[:usable].reshape(-1, factor).mean(axis=1)
-
-
-def resample(x: np.ndarray, source: int, target: int, offset: float = 0.0,
-             count: int | None = None) -> np.ndarray:
-    """Linear-interpolation resampling of ``x`` from ``source`` to ``target`` Hz,
-    starting ``offset`` source samples in (``count`` output samples, default all)."""
-    if count is None:
-        count = int((x.size - offset) * target / source)
-    positions = offset + np.arange(max(count, 0)) * (source / target)
-    return np.interp(positions, np.arange(x.size), x).astype(np.float32)
 
 
 def fit_residual_db(mic: np.ndarray, reference: np.ndarray, taps: int = TAPS) -> float:
@@ -463,6 +358,8 @@ class EchoCanceller:
         """(echo in the last ``n`` samples, residual energy, energy) of the
         least-squares fit of the played audio at the current anchor to ``mic``;
         None when nothing was played there."""
+        if self._anchor is None:
+            return None
         size, rate = mic.size, self.mic.rate
         count = size + CANCEL_TAPS - 1
         start = self._anchor + (first - CANCEL_PRE_TAPS) * self._ratio

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voicecoach.phrases import Phrases, load_phrases
-from voicecoach.speech import SpeechRenderer, default_voice
-from voicecoach.timeline import Timeline, compile_timeline
-from voicecoach.workout import Workout, load_workout, parse_phase_override, with_phase_seconds
+from voicecoach.planning.phrases import Phrases, load_phrases
+from voicecoach.planning.timeline import Timeline, compile_timeline
+from voicecoach.planning.workout import (
+    Workout,
+    load_workout,
+    parse_phase_override,
+    with_phase_seconds,
+)
+from voicecoach.playback.speech import SpeechRenderer, default_voice
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach.audio import RECOGNIZER_RATE, as_mono_float, to_int16
 from voicecoach.commands import CommandVocabulary, words_of
-from voicecoach.denoise import NoiseSuppressor
 from voicecoach.errors import InputError
-from voicecoach.highpass import HighPass
-from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word, to_pcm16
+from voicecoach.recognition.base import CommandRecognizer, Tuning, Word
+from voicecoach.recognition.denoise import NoiseSuppressor
+from voicecoach.recognition.highpass import HighPass
 
 HIGHPASS_HZ = 250.0
 """Input high-pass cutoff: a music bed alone went from 20 % to 85 % heard as no command,
@@ -41,6 +42,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
     """
 
     engine = "pocketsphinx"
+    closes_utterances = True
 
     def __init__(self, vocabulary: CommandVocabulary, tuning: Tuning | None = None,
                  live: bool = True, hmm: Path | None = None, dictionary: Path | None = None,
@@ -83,10 +85,10 @@ class PocketSphinxRecognizer(CommandRecognizer):
         self._ended: list[tuple[float, float]] = []
         self._frame_rate = float(self.decoder.config["frate"])
         self._initial_cmn = self.decoder.get_cmn()
-        self._highpass = HighPass(HIGHPASS_HZ, SAMPLE_RATE)
-        self._denoise = NoiseSuppressor(SAMPLE_RATE)
+        self._highpass = HighPass(HIGHPASS_HZ, RECOGNIZER_RATE)
+        self._denoise = NoiseSuppressor(RECOGNIZER_RATE)
         self._lag_samples = self._highpass.delay + self._denoise.delay
-        self._lag = self._lag_samples / SAMPLE_RATE
+        self._lag = self._lag_samples / RECOGNIZER_RATE
         self._noise = np.random.default_rng(0)
 
     def _new_endpointer(self) -> Any:
@@ -100,7 +102,7 @@ class PocketSphinxRecognizer(CommandRecognizer):
                 continue
             try:
                 confidence = float(self.decoder.logmath.exp(seg.prob))
-            except Exception:  # noqa: BLE001 - older bindings: no posterior available
+            except Exception:
                 confidence = 1.0
             start = self._utt_start - self._lag
             words.append(Word(text, start + seg.start_frame / self._frame_rate,
@@ -111,10 +113,10 @@ class PocketSphinxRecognizer(CommandRecognizer):
     def _front_end(self, samples: np.ndarray) -> bytes:
         """What the decoder hears: noise suppressed, high-passed, then dithered."""
         filtered = self._highpass(self._denoise(samples))
-        return to_pcm16(filtered + self._noise.normal(0.0, DITHER, filtered.size)).tobytes()
+        return to_int16(filtered + self._noise.normal(0.0, DITHER, filtered.size)).tobytes()
 
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        final = self._frames(self._front_end(np.frombuffer(pcm, dtype=np.int16) / 32768.0))
+    def _feed(self, samples: np.ndarray) -> tuple[list[Word], list[Word]]:
+        final = self._frames(self._front_end(samples))
         wanted = self.live and self.tuning.settle is not None
         partial = self._words() if self._in_utterance and wanted else []
         return final, partial
@@ -177,14 +179,14 @@ class PocketSphinxRecognizer(CommandRecognizer):
         model's default mean fits synthetic and far-field speech poorly, and a mean left
         over from an earlier recording would make results depend on file order)."""
         self.decoder.set_cmn(self._initial_cmn)
-        step = SAMPLE_RATE // 2
+        step = RECOGNIZER_RATE // 2
         live, self.live = self.live, False
         try:
             for _ in range(2):
                 self._restart()
                 self._rng = np.random.default_rng(0)
                 for start in range(0, len(samples), step):
-                    self._feed(self._dither(to_pcm16(samples[start:start + step])).tobytes())
+                    self._feed(self._dither(as_mono_float(samples[start:start + step])))
                 self._finish()
         finally:
             self.live = live

@@ -17,16 +17,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402  (the backend must be chosen first)
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
-from voicecoach.errors import InputError, OutputError  # noqa: E402
-from voicecoach.history import SessionSummary  # noqa: E402
-from voicecoach.timeline import Cue, CueKind, MarkKind, Timeline  # noqa: E402
+from voicecoach.errors import InputError, OutputError
+from voicecoach.planning.timeline import Cue, CueKind, MarkKind, Timeline
+from voicecoach.records.history import SessionSummary
 
 FORMATS = ("png", "svg", "pdf")
 

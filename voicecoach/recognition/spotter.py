@@ -23,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.commands import CommandVocabulary, words_of
+from voicecoach.audio import RECOGNIZER_RATE, to_int16
+from voicecoach.commands import Command, CommandVocabulary, words_of
 from voicecoach.errors import InputError, MissingDependencyError
-from voicecoach.recognizer import SAMPLE_RATE, CommandRecognizer, Tuning, Word
+from voicecoach.paths import package_data_dir
+from voicecoach.recognition.base import CommandRecognizer, Tuning, Word
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = package_data_dir()
 FEATURE_PACKAGE = "openwakeword"
 FEATURE_HINT = "pip install openwakeword==0.5.1 onnxruntime (scripts/bootstrap.sh does)"
 
@@ -104,7 +106,7 @@ class SpeechEmbedder:
     def mel(self, samples: np.ndarray) -> np.ndarray:
         """Log-mel frames (n, 32) of float samples in [-1, 1], scaled as the embedding
         model expects."""
-        pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.float32)
+        pcm = to_int16(samples).astype(np.float32)  # the mel model takes 16-bit steps
         spectrum = np.asarray(self._mel.run(None, {self._mel_input: pcm[None, :]})[0]).reshape(-1, 32)
         return spectrum / 10.0 + 2.0
 
@@ -236,7 +238,7 @@ class SpotterRecognizer(CommandRecognizer):
         self._first_above = np.zeros(len(self.model.classes))
         self._quiet_until = -1.0
         self._armed_after = 0  # class that fired last, until it falls below threshold
-        frames = int(MEMORY_SECONDS * SAMPLE_RATE / FRAME_SAMPLES) if self.live else None
+        frames = int(MEMORY_SECONDS * RECOGNIZER_RATE / FRAME_SAMPLES) if self.live else None
         self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=frames)
 
     def peak(self, command: str, since: float) -> float:
@@ -247,8 +249,7 @@ class SpotterRecognizer(CommandRecognizer):
         column = list(self.model.classes).index(command)
         return max((float(p[column]) for t, p in self._recent if t >= since), default=0.0)
 
-    def _feed(self, pcm: bytes) -> tuple[list[Word], list[Word]]:
-        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    def _feed(self, samples: np.ndarray) -> tuple[list[Word], list[Word]]:
         self._pending = np.concatenate((self._pending, samples))
         words: list[Word] = []
         while self._pending.size >= FRAME_SAMPLES:
@@ -261,7 +262,7 @@ class SpotterRecognizer(CommandRecognizer):
         self._heard += block.size
         embedding = self._features.push(block)
         self._embeddings = np.concatenate((self._embeddings, embedding[None]))[-self.model.frames:]
-        probabilities, now = self.model.probabilities(self._embeddings), self._heard / SAMPLE_RATE
+        probabilities, now = self.model.probabilities(self._embeddings), self._heard / RECOGNIZER_RATE
         self._recent.append((now, probabilities))
         return self._decide(probabilities, now)
 
@@ -284,7 +285,7 @@ class SpotterRecognizer(CommandRecognizer):
         # The first frame that heard the command is soon after the word's end.
         end = float(self._first_above[best])
         self._run[:] = 0
-        alias = self.vocabulary.commands[self.model.classes[best]][0]
+        alias = self.vocabulary.commands[Command(self.model.classes[best])][0]
         return [Word(word, max(0.0, end - WORD_SECONDS), end, float(probabilities[best]))
                 for word in words_of(alias)]
 

@@ -1,4 +1,4 @@
-"""Keyboard fallback: keys -> the same command names the recogniser produces.
+"""Keyboard fallback: keys -> the same commands the recogniser produces.
 
 Enter = next, p = pause/resume (toggles), r = repeat, d = done, q = stop. On a TTY the
 terminal goes into cbreak mode (one key at a time, no echo) and is restored on
@@ -16,20 +16,19 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-TOGGLE_PAUSE = "pause/resume"
-"""What ``p`` means: the session turns it into pause or resume from its state."""
+from voicecoach.commands import Command
 
-KEYS: dict[str, str] = {
-    "\r": "next", "\n": "next", "": "next", "n": "next",
-    "p": TOGGLE_PAUSE, " ": TOGGLE_PAUSE,
-    "r": "repeat", "d": "done", "q": "stop", "\x1b": "stop",
+KEYS: dict[str, Command] = {
+    "\r": Command.NEXT, "\n": Command.NEXT, "": Command.NEXT, "n": Command.NEXT,
+    "p": Command.PAUSE_OR_RESUME, " ": Command.PAUSE_OR_RESUME,
+    "r": Command.REPEAT, "d": Command.DONE, "q": Command.STOP, "\x1b": Command.STOP,
 }
-"""Key -> command name (the canonical names of prompts/<lang>/commands.toml)."""
+"""Key -> command (``p`` toggles: the session makes it pause or resume by its state)."""
 
 HELP = "keys: Enter next, p pause/resume, r repeat, d done, q stop"
 
 
-def command_for_key(key: str) -> str | None:
+def command_for_key(key: str) -> Command | None:
     """The command a key press (or a line's first character) stands for, if any."""
     return KEYS.get(key.lower()[:1] if key not in ("\r", "\n") else key)
 
@@ -37,7 +36,7 @@ def command_for_key(key: str) -> str | None:
 class KeyboardListener:
     """Reads keys in a daemon thread and calls ``on_command(name)`` for each command."""
 
-    def __init__(self, on_command: Callable[[str], None], stream: TextIO | None = None):
+    def __init__(self, on_command: Callable[[Command], None], stream: TextIO | None = None):
         self.on_command = on_command
         self.stream = stream if stream is not None else sys.stdin
         self._stop = threading.Event()

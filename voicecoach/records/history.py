@@ -1,7 +1,7 @@
 """What a session's logged events mean: summaries, resume points, work done.
 
 Pure functions over :class:`Event` lists, so they are testable without a database;
-:mod:`voicecoach.log` stores the events and calls these to answer questions.
+:mod:`voicecoach.records.training_log` stores the events and calls these to answer questions.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from voicecoach.timeline import Cue, CueKind, MarkKind, Position, Timeline
+from voicecoach.planning.timeline import Cue, CueKind, MarkKind, Position, Timeline
 
 
 class EventKind(StrEnum):

@@ -1,0 +1,1 @@
+"""Planning: workout files -> validated model -> compiled timeline of timed cues."""

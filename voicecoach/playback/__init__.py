@@ -1,0 +1,1 @@
+"""Playback: voicing cues and playing a timeline, live or into an audio file."""

@@ -1,0 +1,1 @@
+"""Recognition: microphone audio -> spoken commands, offline."""

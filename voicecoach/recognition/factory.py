@@ -1,0 +1,93 @@
+"""The one factory for recognisers: which engine a language gets, and building it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from voicecoach.commands import CommandVocabulary, load_vocabulary
+from voicecoach.errors import InputError, MissingDependencyError
+from voicecoach.recognition.base import CommandRecognizer, Recognizer, Tuning
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("auto", "hybrid", "spotter", "vosk", "pocketsphinx")
+ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_MODEL names "
+               "a model, else the command spotter backed by a grammar engine and Whisper "
+               "(hybrid) for English, the spotter alone for Korean, else an installed Vosk "
+               "model, else PocketSphinx for English)")
+
+
+
+def resolve_engine(language: str, engine: str = "auto", model: Path | None = None) -> str:
+    """The engine ``engine`` means for ``language``: itself, or what ``auto`` picks.
+
+    ``auto`` picks Vosk when a model was named (``model`` or the environment). Else, where
+    the command spotter has a model: for English the hybrid (the spotter answers first,
+    PocketSphinx or an installed Vosk model catches what it misses, Whisper gives a second
+    opinion where it is installed: on natural-sounding
+    voices the spotter alone misses a quarter of the commands), for Korean the spotter
+    alone (it meets the accuracy targets). Else Vosk when a model is found (an installed
+    vosk-model-* package, Vosk's cache), else PocketSphinx for English, else a
+    MissingDependencyError saying what to install.
+    """
+    from voicecoach.recognition.spotter import has_spotter_model
+    from voicecoach.recognition.vosk_models import ENV_VAR, has_vosk_model, install_hint
+
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine != "auto":
+        return engine
+    if model is not None or os.environ.get(ENV_VAR):
+        return "vosk"
+    if has_spotter_model(language):
+        return "hybrid" if language == "en" else "spotter"
+    if has_vosk_model(language):
+        return "vosk"
+    if language == "en":
+        return "pocketsphinx"
+    raise MissingDependencyError(install_hint(language))
+
+
+def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
+                      *, tuning: Tuning | None = None, live: bool = True) -> Recognizer:
+    """A recogniser for ``language`` with the engine :func:`resolve_engine` picks;
+    ``tuning`` replaces the engine's own (the hybrid's: its grammar engine's)."""
+    vocabulary = load_vocabulary(language)  # first: an unknown language is an InputError
+    engine = resolve_engine(language, engine, model)
+    if engine == "spotter":
+        from voicecoach.recognition.spotter import create_spotter
+
+        return create_spotter(language, vocabulary, tuning=tuning, live=live)
+    if engine == "hybrid":
+        from voicecoach.recognition.hybrid import create_hybrid
+
+        thorough = _grammar_recognizer(language, vocabulary, None, model, tuning, live)
+        return create_hybrid(language, vocabulary, thorough, live)
+    return _grammar_recognizer(language, vocabulary, engine, model, tuning, live)
+
+
+def _grammar_recognizer(language: str, vocabulary: CommandVocabulary, engine: str | None,
+                        model: Path | None, tuning: Tuning | None, live: bool
+                        ) -> CommandRecognizer:
+    """Vosk or PocketSphinx; ``engine`` None: Vosk when it has a model for the language
+    without a download, else PocketSphinx."""
+    from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
+
+    if engine == "vosk" or (engine is None and (model is not None
+                                                or has_vosk_model(language))):
+        from voicecoach.recognition.vosk_engine import VOSK_TUNING, VoskRecognizer
+
+        path = find_vosk_model(language, model, download=engine == "vosk")
+        return VoskRecognizer(vocabulary, path, tuning=tuning or VOSK_TUNING, live=live)
+    if language != "en" and engine is None:
+        raise InputError(f"--engine hybrid: no Vosk model for {language!r} to back the "
+                         f"spotter (PocketSphinx has only English); install one or use "
+                         f"--engine spotter")
+    if language != "en":
+        raise InputError(f"--engine pocketsphinx: only English is available offline, "
+                         f"not {language!r}; use --engine vosk")
+    from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(vocabulary, tuning=tuning or SPHINX_TUNING, live=live)

@@ -1,0 +1,1 @@
+"""Records: the training log, what it means, and pictures of it."""

@@ -1,0 +1,1 @@
+"""The live session: commands -> player actions, with keyboard and live view."""
