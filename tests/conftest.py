@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # lets test modules `import rigs`
 
-from rigs import AlsaFileRig, PulseRig, pulse_rig  # noqa: E402
+from rigs import AlsaFileRig, PulseRig, pulse_rig
 
 
 @pytest.fixture
@@ -24,3 +24,11 @@ def pulse() -> Iterator[PulseRig]:
     """One private PulseAudio daemon (real-time) shared by the whole test session."""
     with pulse_rig() as rig:
         yield rig
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests in the real-time PulseAudio room are ``realtime``: `pytest -m "not realtime"`
+    is the fast tier for everyday work; CI runs everything."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realtime)
