@@ -32,7 +32,8 @@ LATE_SECONDS = 2.0
 """A live recogniser drops a command it would report this long after the command's end:
 by then the session may have moved on, and a late "next" would skip the step after the
 one meant. PocketSphinx, whose endpointer seldom closes an utterance under continuous
-music, reported some 2.6-10.6 s late; in speech, within a second (0.35 s at p90)."""
+music, reported some commands seconds late there, while in speech it reports well within
+this (benchmarks/README.md, "English hybrid")."""
 
 
 @dataclass(frozen=True)

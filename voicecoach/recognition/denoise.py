@@ -28,7 +28,8 @@ class NoiseSuppressor:
         self.delay = frame - self.hop
         self.over = over
         # The minimum of a smoothed noisy power spectrum lies well under its mean: scale it
-        # back up (at 1.5 a steady noise was cut by only 5 dB; at 5, by more than 10).
+        # back up, or steady noise is barely cut (tuned in benchmarks/README.md, "English,
+        # PocketSphinx").
         self.bias = bias
         self.floor = floor
         # sqrt-Hann analysis and synthesis windows overlap-add to one at 50 % overlap.

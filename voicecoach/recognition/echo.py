@@ -24,17 +24,16 @@ import numpy as np
 from voicecoach.audio import AudioRing, resample
 
 ECHO_THRESHOLD_DB = -13.0
-"""Residual-to-microphone energy ratio below which a command is the coach's echo.
-Measured on espeak-ng speech through tests/test_echo.py's synthetic room (delay,
-low-pass, a 120 ms reverberant tail, 22050 <-> 16000 Hz resampling): the coach alone
-leaves -16.8 to -21.7 dB; a user over the coach leaves -3.9 to -5.8 dB at 0 dB, -7.9 to
--11.2 dB at -6 dB. More reverberant rooms need the refit (:data:`REVERB_TAPS`)."""
+"""Residual-to-microphone energy ratio below which a command is the coach's echo: set
+between what the coach alone and a user over the coach leave in tests/test_echo.py's
+synthetic room. More reverberant rooms need the refit (:data:`REVERB_TAPS`). (Tuned in
+benchmarks/README.md, "Barge-in and self-trigger".)"""
 FALLBACK_ECHO_THRESHOLD_DB = -10.0
 """The stricter line for commands the hybrid's fallback engine reported (the spotter had
-let them pass). PocketSphinx hears commands in a third of the coach's phrases (58 reports
-in 27 of 91 phrases of the bundled and soak workouts, decoded offline without the check),
-and in a 10-minute room soak five of its reports left -10.5 to -11.5 dB. A user at the
-coach's level leaves -3.9 to -5.8 dB; 6 dB below it, -8.3 to -11.2 dB."""
+let them pass): PocketSphinx hears commands in many of the coach's own phrases, and some
+of those leave a residual just above :data:`ECHO_THRESHOLD_DB`, while a user over the
+coach stays well above this line (benchmarks/README.md, "Soak" and "Barge-in and
+self-trigger")."""
 MAX_LAG_SECONDS = 1.0
 """How much later than the clocks say the echo may reach the mic (buffering)."""
 LEAD_SECONDS = 0.3
@@ -48,16 +47,15 @@ TAPS = 8
 100 ms), the aligned one, one of the future (lag error)."""
 REVERB_TAPS = 12
 """Taps of the refit (160 ms of the past) for a residual just above the line
-(:data:`REVERB_REFIT_DB`). Synthetic rooms (exponential tails, the coach alone, the worst
-of four spans): with 8 taps the residual reached -11.6 dB at an RT60 of 0.6 s and equal
-direct and reverberant energy, and -9.4 dB at 1.0 s with the direct sound 3 dB stronger;
-refitted with 12, -14.6 and -13.0 dB. Every fit at 12 costs more (a check took ~50 ms in the room
-instead of ~30, and the English reaction went from 290 to 340 ms), hence a refit only in
-doubt. More taps also explain more of a user's voice (6 dB under the coach: -11.3 dB at
-worst instead of -10.2); at 20 a user in a dry room would pass for the coach."""
+(:data:`REVERB_REFIT_DB`): 8 taps leave a living room's late reverberation unexplained,
+so the coach's echo can land above the line. Fitting 12 on every check costs too much
+time, hence a refit only in doubt; more taps also explain more of a user's voice, so at
+20 a user in a dry room would pass for the coach. (Tuned in benchmarks/README.md,
+"Barge-in and self-trigger", "The echo check in reverberant rooms".)"""
 REVERB_REFIT_DB = 4.0
-"""A residual less than this above the line is fitted again with REVERB_TAPS (12 taps
-gained at most 3.7 dB over 8 in those rooms)."""
+"""A residual less than this above the line is fitted again with REVERB_TAPS: about the
+most the extra taps gain in the reverberant rooms of benchmarks/README.md ("Barge-in and
+self-trigger")."""
 PAST_TAPS = TAPS - 2
 
 
@@ -73,7 +71,7 @@ def _stft(x: np.ndarray) -> np.ndarray:
 COARSE_FACTOR = 4
 """Decimation of the wide search over the whole played ring: the GCC-PHAT peaks are
 found at a quarter of the microphone's rate, then refined at the full rate near each,
-which keeps a wide check to a few tens of milliseconds instead of ~150."""
+which keeps a wide check fast (benchmarks/README.md, "Command latency", "What was cut")."""
 
 
 def _gcc_phat(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -251,8 +249,8 @@ CANCEL_SEARCH_SECONDS = 0.5
 CANCEL_RETRY_SECONDS = 0.15
 """... and while they are not (the search costs more than the fit)."""
 CANCEL_PROVEN = 0.1
-"""A fit leaving at most this share (-10 dB; the coach's echo leaves -25 to -40 dB in
-the room rig, unrelated speech never gets near) proves the lag..."""
+"""A fit leaving at most this share (-10 dB; far above what the coach's echo leaves in
+the room rig, and unrelated speech never gets near it) proves the lag..."""
 CANCEL_TRUST_SECONDS = 10.0
 """... for this long: meanwhile weaker fits are subtracted too (the user talking over
 the coach weakens the fit, not the alignment)."""

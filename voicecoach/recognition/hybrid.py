@@ -17,8 +17,8 @@ PocketSphinx closes an utterance that nobody reported and in which the spotter g
 command at least :data:`CORROBORATION`, Whisper transcribes it; a command it writes
 down stands under the same corroboration. With Whisper there, PocketSphinx's reports
 that the spotter barely believed (under :data:`CONFIRMATION`) are held back, so Whisper
-decides their utterances too. It answers ~0.5 s after the utterance, so live
-it runs in its own thread and the other two keep listening.
+decides their utterances too. It answers well after the utterance (benchmarks/README.md,
+"English hybrid"), so live it runs in its own thread and the other two keep listening.
 """
 
 from __future__ import annotations
@@ -41,17 +41,16 @@ from voicecoach.recognition.whisper import Transcript, WhisperTranscriber
 HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
 CORROBORATION = 0.02
 """A grammar engine's report stands only if the spotter gave its command at least this
-probability in some frame since the report's start. Under continuous music at 6-12 dB
-below the voice PocketSphinx reported a kick drum as "done" every 10-20 s; the spotter's
-"done" stayed at or below 0.003 there. Every command of the benchmark, the held-out Piper
-voice's too, got at least 0.09 from it, fired or not."""
+probability in some frame since the report's start. Under continuous music PocketSphinx
+reports a kick drum as "done", which the spotter all but rules out, while every real
+command gets far more than this from it, fired or not. (Tuned in benchmarks/README.md,
+"English hybrid", "Continuous music and the corroboration".)"""
 CONFIRMATION = 0.2
 """With a second opinion at hand, a grammar engine's report that the spotter believed
 less than this does not stand on its own: its utterance goes to the second opinion, which
-decides. In voices outside the benchmark, PocketSphinx heard "four" and "hold it"
-as "pause", "keep going" as "done" and "get ready" as "next" with the spotter at
-0.02-0.16; Whisper wrote none of those as a command, and wrote 6 of the 8 real commands
-in that band as said."""
+decides: PocketSphinx's false hits in voices outside the benchmark came with weak
+spotter belief, and Whisper writes few of those as commands while keeping most real ones.
+(Tuned in benchmarks/README.md, "English hybrid", "Voices outside the benchmark".)"""
 SAME_UTTERANCE_SECONDS = 0.3
 """Reports whose spans come this close are one utterance (the spotter's span is an
 estimate: the 0.6 s before it fired)."""

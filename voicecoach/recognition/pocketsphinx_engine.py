@@ -16,16 +16,15 @@ from voicecoach.recognition.denoise import NoiseSuppressor
 from voicecoach.recognition.highpass import HighPass
 
 HIGHPASS_HZ = 250.0
-"""Input high-pass cutoff: a music bed alone went from 20 % to 85 % heard as no command,
-clean speech unchanged (benchmarks/README.md, "Command recognition")."""
+"""Input high-pass cutoff: takes out the bass and kick of music that decoded as "done",
+leaving speech as it was (tuned in benchmarks/README.md, "English, PocketSphinx")."""
 
 SPHINX_TUNING = Tuning(threshold=0.0, settle=None, min_span=0.15)
-"""PocketSphinx's partial hypotheses change their mind too often to act on: firing from
-them (settle 0.15 s) cut live accuracy from 87 / 93 % to 67 / 88 % for a median latency
-of 97 ms instead of 393 ms (benchmarks/README.md, "Command recognition"). Under
-continuous music it decodes a kick drum as "done" every 10-20 s, in 0.09-0.13 s; the
-shortest command it heard right in the benchmark, said or by the Piper voice, took
-0.23 s: hence ``min_span``."""
+"""PocketSphinx's partial hypotheses change their mind too often to act on, so it acts
+on final results only (``settle=None``). Under continuous music it decodes a kick drum
+as a short "done", shorter than any command it hears right: hence ``min_span``.
+(Tuned in benchmarks/README.md, "English, PocketSphinx" and "Continuous music and the
+corroboration".)"""
 ENDPOINTER_WINDOW = 0.2
 """Seconds of mostly non-speech that end an utterance (PocketSphinx's Endpointer; its
 ``ratio`` 0.6): commands come from final results, so this is most of the reaction time."""
@@ -209,8 +208,8 @@ class PocketSphinxRecognizer(CommandRecognizer):
 NOISE_WORDS = {"noise_": "+NSN+", "speech_": "+SPN+", "silence_": "SIL"}
 """Grammar words made of the acoustic model's noise units. Every stretch the endpointer
 passes on must decode to at least one grammar word: without these, background music or
-noise alone became a command ("done" on a music bed); measured: music 12 dB commands
-45 -> 60 %, non-commands 50 -> 70 %."""
+noise alone became a command ("done" on a music bed). (Measured in benchmarks/README.md,
+"English, PocketSphinx".)"""
 
 
 def jsgf_grammar(phrases: Sequence[str], filler: Sequence[str],

@@ -51,7 +51,8 @@ CONSECUTIVE = 2
 """Frames in a row above the threshold before a command fires."""
 CONFIDENT = 0.9
 """A frame at least this sure (and above the threshold) fires without waiting for the
-next: offline, English commands came 40-60 ms sooner with no other change."""
+next, one frame sooner at no cost in accuracy (benchmarks/README.md, "Command latency",
+"One sure frame")."""
 REFRACTORY_SECONDS = 1.0
 """After a command fires, nothing fires for this long."""
 WORD_SECONDS = 0.6
@@ -60,11 +61,10 @@ this long): where ``listen`` says it was, and where the echo check looks."""
 SPOTTER_TUNING = Tuning(threshold=0.5, settle=None, dither=2.0)
 LANGUAGE_TUNING: dict[str, Tuning] = {"ko": replace(SPOTTER_TUNING, threshold=0.35)}
 """Where a language's spotter, used alone, runs at another threshold. Korean (the
-spotter alone is its default): said by six voices outside the benchmark, commands
-inside phrases ("자 계속", "좋아 다음") held 0.37 and 0.47 for two frames, so at 0.35
-62 of 65 commands became 64, with no non-command heard (100 of 100, the benchmark's
-voices too); of the coach's 86 Korean phrases, one more gave a command (2 instead of 1,
-which the echo check is there for)."""
+spotter alone is its default) runs lower so commands inside phrases ("자 계속", "좋아 다음")
+by voices outside the benchmark are heard, with no non-command heard; the coach's own
+phrases that it then hears are left to the echo check. (Tuned in benchmarks/README.md,
+"Command spotter", "Korean at threshold 0.35".)"""
 MEMORY_SECONDS = 60.0
 """How far back a live spotter keeps its frames' probabilities for :meth:`peak` (a
 whole recording keeps them all)."""

@@ -145,7 +145,7 @@ def low_latency_model(path: Path, trailing_silence: float = 0.1,
     - the incremental lattice determinised every ``determinize_frames`` decoded frames
       (30 ms each) instead of Kaldi's 60: partial results carry no words until then,
       so a command could never fire from a partial hypothesis, only from the
-      endpointer (median latency 494 -> 260 ms on benchmarks/commands.py, ko).
+      endpointer (benchmarks/README.md, "Korean, Vosk").
     Falls back to ``path`` when the cache can't be written.
     """
     import hashlib

