@@ -216,7 +216,8 @@ def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
     """
     # With a second input ffmpeg reads each input in its own thread through a queue of
     # 8 packets by default; the main loop then sleeps whenever the pipe's queue runs dry,
-    # which made chaptered exports ~40% slower. A deep queue keeps it fed.
+    # which slowed chaptered exports (benchmarks/README.md, "Export speed"). A deep queue
+    # keeps it fed.
     command = [program, "-hide_banner", "-loglevel", "error", "-y",
                "-f", "s16le", "-ar", str(sample_rate), "-ac", "1",
                "-thread_queue_size", "4096", "-i", "pipe:0"]

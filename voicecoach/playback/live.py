@@ -140,9 +140,9 @@ class LivePlayer:
     an earcon by name (both float32 mono at PLAYBACK_RATE). ``device`` is an index, a name
     substring or None (the default output). The stream runs at PLAYBACK_RATE when the
     device accepts it, else at the device's default rate with clips resampled.
-    ``latency`` is PortAudio's output latency in seconds: 0.2 plays through PulseAudio
-    without underflows on a busy 2-core machine (0.1 and "high", 35 ms, underflow now
-    and then, and each underflow delays every later sound);
+    ``latency`` is PortAudio's output latency in seconds: the default, 0.2, plays through
+    PulseAudio without underflows on a busy machine, where shorter ones underflow now and
+    then and each underflow delays every later sound (benchmarks/README.md, "Live tempo");
     the plan clock starts after ``preroll`` seconds of silence.
     """
 
