@@ -38,12 +38,13 @@ logger = logging.getLogger(__name__)
 
 INTRO_EARCON = "start"
 DEFAULT_LATENCY = 0.1
-"""Output latency (seconds) of the session's player; see :class:`~voicecoach.playback.live.LivePlayer`
-and the soak figures in benchmarks/README.md."""
+"""Output latency (seconds) of the session's player; see
+:class:`~voicecoach.playback.live.LivePlayer` (soaked in benchmarks/README.md, "Soak")."""
 GRAMMAR_ENGINE_LATENCY = 0.2
 """With Vosk or PocketSphinx alone, whose decoding loads the machine enough for a 0.1 s
 buffer to run dry now and then. The spotter and the hybrid keep the default: their
-reactions come from the spotter, which an extra 0.1 s would push past the target."""
+reactions come from the spotter, which an extra 0.1 s would push past the target
+(benchmarks/README.md, "Soak" and "Command latency")."""
 INTRO_PREROLL = 0.05
 """Silence before the opening earcon: short, so the first sound comes quickly."""
 
