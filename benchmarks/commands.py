@@ -5,7 +5,8 @@ latency <= 300 ms).
                                   [--extra-held-out | --voices VOICE ...]
 
 For every language: synthetic utterances (benchmarks/commandset.py) run through each
-available recogniser, decoding whole files as `voicecoach listen --file` does. Prints
+available recogniser as the product builds it (utterance gate included; ``--no-gate``
+without), fed block by block as the live session and `voicecoach listen --file` feed it. Prints
 per condition: % of commands heard as the right command, % of non-commands heard as
 nothing. For each engine it also prints the commands-only grammar (no filler, no [unk] or
 noise words) to show what the garbage words buy. Then the confusion table (per expected command: what was
@@ -36,39 +37,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases
 
 from voicecoach.commands import load_vocabulary
-from voicecoach.recognition.base import CommandRecognizer, recognize_samples
-from voicecoach.recognition.factory import create_recognizer
-from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
-from voicecoach.recognition.spotter import create_spotter, has_spotter_model
-from voicecoach.recognition.vosk_engine import VOSK_TUNING, VoskRecognizer
-from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
+from voicecoach.audio import MIC_BLOCK_SECONDS
+from voicecoach.recognition.base import Recognizer, recognize_samples
+from voicecoach.recognition.factory import GATE, create_recognizer
+from voicecoach.recognition.spotter import has_spotter_model
+from voicecoach.recognition.vosk_models import has_vosk_model
 
 CHUNK = 0.03
 MIC_FLOOR = 0.003
 NOISE = np.random.default_rng(1)
 
 
-def recognisers(language: str, live: bool) -> dict[str, Callable[[], CommandRecognizer]]:
-    """Named recogniser factories available for ``language`` on this machine."""
-    vocabulary = load_vocabulary(language)
-    found: dict[str, Callable[[], CommandRecognizer]] = {}
+def recognisers(language: str, live: bool, gate: bool = True
+                ) -> dict[str, Callable[[], Recognizer]]:
+    """Named recogniser factories available for ``language`` on this machine, built as
+    the product builds them (with the utterance gate unless ``gate`` is false)."""
+    engines = []
     if has_spotter_model(language):
-        found["spotter"] = lambda: create_spotter(language, vocabulary, live=live)
+        engines.append("spotter")
         if language == "en" or has_vosk_model(language):
-            found["hybrid"] = lambda: create_recognizer(language, "hybrid", live=live)
+            engines.append("hybrid")
     if has_vosk_model(language):
-        path = find_vosk_model(language)
-        found["vosk"] = lambda: VoskRecognizer(vocabulary, path, VOSK_TUNING, live=live)
-        if not live:
-            found["vosk commands-only (no filler, no [unk])"] = lambda: VoskRecognizer(
-                vocabulary, path, VOSK_TUNING, live=live, unk=False, filler=False)
+        engines.append("vosk")
     if language == "en":
-        found["pocketsphinx"] = lambda: PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=live)
-        if not live:
-            found["pocketsphinx commands-only (no filler, no noise words)"] = (
-                lambda: PocketSphinxRecognizer(vocabulary, SPHINX_TUNING, live=live,
-                                               garbage=False))
-    return found
+        engines.append("pocketsphinx")
+    tuning = GATE if gate else None
+    return {engine: (lambda engine=engine: create_recognizer(  # type: ignore[misc]
+        language, engine, live=live, threaded=False, gate=tuning)) for engine in engines}
 
 
 def judge(case: Case, heard: list[str]) -> bool:
@@ -76,7 +71,7 @@ def judge(case: Case, heard: list[str]) -> bool:
     return heard == ([case.expected] if case.expected else [])
 
 
-def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbose: bool
+def accuracy(name: str, recognizer: Recognizer, items: list[Case], verbose: bool
              ) -> None:
     per: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
@@ -84,7 +79,7 @@ def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbos
     started = time.perf_counter()
     for case in items:
         signal, _, _ = case.audio()
-        heard = [h.command for h in recognize_samples(recognizer, signal)]
+        heard = [h.command for h in recognize_samples(recognizer, signal, MIC_BLOCK_SECONDS)]
         ok = judge(case, heard)
         split = "tuned voices" if case.voice in TUNING_VOICES[case.language] else "held-out"
         synthesiser = case.voice.split(":")[0] if ":" in case.voice else "espeak-ng"
@@ -115,7 +110,7 @@ def accuracy(name: str, recognizer: CommandRecognizer, items: list[Case], verbos
         print("  failures:\n    " + "\n    ".join(failures))
 
 
-def latency(name: str, recognizer: CommandRecognizer, items: list[Case],
+def latency(name: str, recognizer: Recognizer, items: list[Case],
             paced: bool = False) -> None:
     delays: list[float] = []
     by_engine: dict[str, list[float]] = defaultdict(list)
@@ -162,6 +157,8 @@ def main() -> int:
     parser.add_argument("--lang", nargs="+", default=["en", "ko"])
     parser.add_argument("--engine", help="only recognisers whose name starts with this")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="without the utterance gate (what the engines alone hear)")
     parser.add_argument("--paced", action="store_true",
                         help="latency: commands and phrases fed in real time")
     parser.add_argument("--verbose", "-v", action="store_true", help="list failures")
@@ -180,12 +177,13 @@ def main() -> int:
             print(f"\n[{language}] no extra held-out voices")
             continue
         items = cases(language, vocabulary.commands, quick=args.quick, voices=voices)
-        for name, make in recognisers(language, live=False).items():
+        # Replayed as the live session hears its microphone (`listen --file` does too).
+        for name, make in recognisers(language, True, not args.no_gate).items():
             if args.engine and not name.startswith(args.engine):
                 continue
             accuracy(name, make(), items, args.verbose)
         if not args.no_latency:
-            for name, make in recognisers(language, live=True).items():
+            for name, make in recognisers(language, True, not args.no_gate).items():
                 if args.engine and not name.startswith(args.engine):
                     continue
                 latency(name, make(), items, args.paced)

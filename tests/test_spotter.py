@@ -26,7 +26,7 @@ def commands_with_noise_floor() -> np.ndarray:
 
 
 def test_chunk_size_does_not_change_what_is_heard(commands_with_noise_floor: np.ndarray) -> None:
-    recognizer = create_recognizer("en", "spotter", live=False)
+    recognizer = create_recognizer("en", "spotter", live=False, gate=None)
     by_chunk = {chunk: recognize_samples(recognizer, commands_with_noise_floor, chunk)
                 for chunk in (0.01, 0.03, 0.08, 0.5, 3.0)}
     first = by_chunk[0.01]
@@ -38,7 +38,7 @@ def test_recogniser_hears_the_features_training_uses(commands_with_noise_floor: 
                                                      ) -> None:
     """Block by block, the recogniser's embeddings are embed_stream's, which
     scripts/spotter/train.py trains on: one front end for both."""
-    recognizer = create_recognizer("en", "spotter", live=False,
+    recognizer = create_recognizer("en", "spotter", live=False, gate=None,
                                    tuning=Tuning(threshold=0.5, settle=None))  # no dither
     assert isinstance(recognizer, SpotterRecognizer)
     streamed = []
@@ -59,7 +59,7 @@ def _fired(recognizer: SpotterRecognizer, frames: list[list[float]]) -> list[int
 
 def test_only_a_sure_frame_fires_alone() -> None:
     def fresh() -> SpotterRecognizer:
-        recognizer = create_recognizer("en", "spotter", live=False,
+        recognizer = create_recognizer("en", "spotter", live=False, gate=None,
                                        tuning=Tuning(threshold=0.7, settle=None))
         assert isinstance(recognizer, SpotterRecognizer)
         return recognizer
@@ -75,7 +75,7 @@ def test_only_a_sure_frame_fires_alone() -> None:
 def test_sure_commands_are_reported_a_frame_sooner(commands_with_noise_floor: np.ndarray,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     def reported_at() -> list[tuple[str, float]]:
-        recognizer = create_recognizer("en", "spotter", live=False)
+        recognizer = create_recognizer("en", "spotter", live=False, gate=None)
         reports = []
         for first in range(0, commands_with_noise_floor.size, spotter.FRAME_SAMPLES):
             chunk = commands_with_noise_floor[first:first + spotter.FRAME_SAMPLES]
@@ -94,7 +94,7 @@ def test_sure_commands_are_reported_a_frame_sooner(commands_with_noise_floor: np
 def test_command_in_the_first_second_is_heard() -> None:
     signal, placed = speechgen.layout([("repeat", speechgen.say("repeat", "en-us"))],
                                       lead=0.1)
-    heard = recognize_samples(create_recognizer("en", "spotter", live=False), signal)
+    heard = recognize_samples(create_recognizer("en", "spotter", live=False, gate=None), signal)
     assert [h.command for h in heard] == ["repeat"]
     assert heard[0].start <= placed[0].start + 0.3 and heard[0].end >= placed[0].end - 0.3
 

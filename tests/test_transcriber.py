@@ -151,10 +151,10 @@ def test_whisper_reports_meet_the_stricter_echo_line(whisper: Counting) -> None:
 
 def test_auto_gives_english_the_second_opinion_where_installed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    recognizer = create_recognizer("en", "auto", live=False)
+    recognizer = create_recognizer("en", "auto", live=False, gate=None)
     assert isinstance(recognizer, HybridRecognizer) and recognizer.second is not None
     monkeypatch.setattr(transcriber, "MODEL_PACKAGE", "no_such_model_package")
-    without = create_recognizer("en", "auto", live=False)
+    without = create_recognizer("en", "auto", live=False, gate=None)
     assert isinstance(without, HybridRecognizer) and without.second is None
 
 

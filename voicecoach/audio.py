@@ -29,6 +29,9 @@ PLAYBACK_RATE = 22050
 """Samples per second of every buffer voicecoach renders and mixes (espeak-ng's native rate)."""
 RECOGNIZER_RATE = 16000
 """Samples per second of the microphone stream and of every recogniser's input."""
+MIC_BLOCK_SECONDS = 0.05
+"""Microphone read size: small, so a command's end reaches the recogniser quickly
+(smaller blocks cost more per second of audio in the recogniser and the canceller)."""
 PCM16_SCALE = 32768.0
 """Full scale of 16-bit PCM: float 1.0 is this many steps."""
 

@@ -1,6 +1,7 @@
 """``voicecoach listen``: print the spoken commands heard from the microphone or in files.
 
-With ``--file`` (repeatable) each recording is decoded as a whole and, with ``--json``,
+With ``--file`` (repeatable) each recording is fed to the recogniser block by block as
+the live session feeds its microphone, so it gets the same decisions; with ``--json``,
 every command heard is one JSON line {"file", "command", "text", "start", "end",
 "confidence"}; ``command`` is the canonical English name whatever the language.
 """
@@ -15,13 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio import RECOGNIZER_RATE, read_recording
+from voicecoach.audio import MIC_BLOCK_SECONDS, RECOGNIZER_RATE, read_recording
 from voicecoach.devices import Device
 from voicecoach.errors import DeviceError
 from voicecoach.recognition.base import CommandHeard, Recognizer, recognize_samples
 from voicecoach.recognition.factory import ENGINE_HELP, ENGINES, create_recognizer
-
-CHUNK_SECONDS = 0.03
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,9 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.file:
         recordings = [(name, read_recording(Path(name))) for name in args.file]
-        recognizer = create_recognizer(args.lang, args.engine, args.model, live=False)
+        # As the live session hears its microphone, block by block, so a recording
+        # reproduces what a user saw (slow second opinions inline: same answers each run).
+        recognizer = create_recognizer(args.lang, args.engine, args.model, live=True,
+                                       threaded=False)
         for name, samples in recordings:
-            for heard in recognize_samples(recognizer, samples):
+            for heard in recognize_samples(recognizer, samples, MIC_BLOCK_SECONDS):
                 _print(heard, args.json, name)
         return 0
     from voicecoach.devices import resolve_device
@@ -78,7 +80,7 @@ def listen_microphone(recognizer: Recognizer, chosen: Device, as_json: bool) -> 
     chunks: queue.Queue[np.ndarray] = queue.Queue()
     try:
         stream = sd.InputStream(device=chosen.index, samplerate=RECOGNIZER_RATE, channels=1,
-                                dtype="int16", blocksize=int(CHUNK_SECONDS * RECOGNIZER_RATE),
+                                dtype="float32", blocksize=int(MIC_BLOCK_SECONDS * RECOGNIZER_RATE),
                                 callback=lambda data, *_: chunks.put(data[:, 0].copy()))
     except sd.PortAudioError as error:
         raise DeviceError(f"input device {chosen.name!r}: {error}") from None

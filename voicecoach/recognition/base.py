@@ -241,9 +241,11 @@ class CommandRecognizer(ABC):
 
 def recognize_samples(recognizer: Recognizer, samples: np.ndarray,
                       chunk_seconds: float = 0.5) -> list[CommandHeard]:
-    """Every command in a whole 16 kHz recording, fed in chunks then flushed."""
+    """Every command in a whole 16 kHz recording, fed in chunks then flushed. A live
+    recogniser hears it as it would a microphone (no look at the whole recording first)."""
     recognizer.reset()
-    recognizer.calibrate(samples)
+    if not recognizer.live:
+        recognizer.calibrate(samples)
     step = int(chunk_seconds * RECOGNIZER_RATE)
     heard: list[CommandHeard] = []
     for start in range(0, len(samples), step):

@@ -9,8 +9,12 @@ from pathlib import Path
 from voicecoach.commands import CommandVocabulary, load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
 from voicecoach.recognition.base import CommandRecognizer, Recognizer, Tuning
+from voicecoach.recognition.gate import GateTuning, UtteranceGate
 
 logger = logging.getLogger(__name__)
+
+GATE = GateTuning()
+"""The utterance gate every recogniser gets by default."""
 
 ENGINES = ("auto", "hybrid", "spotter", "vosk", "pocketsphinx")
 ENGINE_HELP = ("recogniser (default auto: Vosk when --model or VOICECOACH_VOSK_MODEL names "
@@ -51,9 +55,21 @@ def resolve_engine(language: str, engine: str = "auto", model: Path | None = Non
 
 
 def create_recognizer(language: str, engine: str = "auto", model: Path | None = None,
-                      *, tuning: Tuning | None = None, live: bool = True) -> Recognizer:
+                      *, tuning: Tuning | None = None, live: bool = True,
+                      gate: GateTuning | None = GATE, threaded: bool | None = None
+                      ) -> Recognizer:
     """A recogniser for ``language`` with the engine :func:`resolve_engine` picks;
-    ``tuning`` replaces the engine's own (the hybrid's: its grammar engine's)."""
+    ``tuning`` replaces the engine's own (the hybrid's: its grammar engine's). Its
+    commands pass the :class:`~voicecoach.recognition.gate.UtteranceGate` (only those
+    said as their own short utterance) unless ``gate`` is None. ``threaded`` (default:
+    ``live``): slow second opinions run in their own thread, as a real-time stream needs;
+    a replayed recording runs them inline, so it gets the same answers every time."""
+    recognizer = _engine(language, engine, model, tuning, live, threaded)
+    return recognizer if gate is None else UtteranceGate(recognizer, tuning=gate)
+
+
+def _engine(language: str, engine: str, model: Path | None, tuning: Tuning | None,
+            live: bool, threaded: bool | None) -> Recognizer:
     vocabulary = load_vocabulary(language)  # first: an unknown language is an InputError
     engine = resolve_engine(language, engine, model)
     if engine == "spotter":
@@ -64,7 +80,7 @@ def create_recognizer(language: str, engine: str = "auto", model: Path | None = 
         from voicecoach.recognition.hybrid import create_hybrid
 
         thorough = _grammar_recognizer(language, vocabulary, None, model, tuning, live)
-        return create_hybrid(language, vocabulary, thorough, live)
+        return create_hybrid(language, vocabulary, thorough, live, threaded)
     return _grammar_recognizer(language, vocabulary, engine, model, tuning, live)
 
 

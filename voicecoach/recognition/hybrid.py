@@ -69,10 +69,14 @@ class HybridRecognizer:
     engine = "hybrid"
 
     def __init__(self, fast: SpotterRecognizer, thorough: CommandRecognizer,
-                 second: WhisperTranscriber | None = None) -> None:
+                 second: WhisperTranscriber | None = None, *, threaded: bool | None = None
+                 ) -> None:
         """``second``: the second opinion on utterances the other two let pass; it needs
         a ``thorough`` engine that says where utterances end (PocketSphinx)."""
         self.vocabulary, self.live = fast.vocabulary, fast.live
+        self.threaded = fast.live if threaded is None else threaded
+        """Whether the second opinion runs in its own thread (a live stream keeps its
+        pace) or inline (a recording replayed: the same answers on every run)."""
         self.fast, self.thorough, self.second = fast, thorough, second
         self._emitted: list[CommandHeard] = []
         self._heard = np.zeros(0, np.float32)  # the latest input, for the second opinion
@@ -129,7 +133,7 @@ class HybridRecognizer:
             first = int((start - CONTEXT_SECONDS - newest) * RECOGNIZER_RATE)
             last = min(int((end + CONTEXT_SECONDS - newest) * RECOGNIZER_RATE), 0)
             audio = self._heard[max(first, -self._heard.size):last or None].copy()
-            if self.live:
+            if self.threaded:
                 if self._worker is None:
                     self._worker = ThreadPoolExecutor(1, thread_name_prefix="voicecoach-whisper")
                 answer = self._worker.submit(self.second.command_in, audio)
@@ -191,7 +195,7 @@ class HybridRecognizer:
 
 
 def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: CommandRecognizer,
-                  live: bool = True) -> HybridRecognizer:
+                  live: bool = True, threaded: bool | None = None) -> HybridRecognizer:
     """The language's spotter, at the hybrid's threshold, in front of ``thorough``; for
     English behind PocketSphinx, with Whisper's second opinion where its model is
     installed."""
@@ -203,4 +207,4 @@ def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: Comman
     asks = language == "en" and thorough.closes_utterances
     model = find_whisper_model() if asks else None
     second = WhisperTranscriber(vocabulary, model) if model is not None else None
-    return HybridRecognizer(fast, thorough, second)
+    return HybridRecognizer(fast, thorough, second, threaded=threaded)

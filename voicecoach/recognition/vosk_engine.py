@@ -12,9 +12,9 @@ costs one decode per speed, and the recording is kept in memory until :meth:`flu
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 

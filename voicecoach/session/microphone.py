@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from voicecoach.audio import RECOGNIZER_RATE, AudioRing, WavRecorder
+from voicecoach.audio import MIC_BLOCK_SECONDS, RECOGNIZER_RATE, AudioRing, WavRecorder
 from voicecoach.recognition.base import CommandHeard, Recognizer
 from voicecoach.recognition.echo import (
     ECHO_THRESHOLD_DB,
@@ -25,9 +25,6 @@ from voicecoach.session.trace import trace, trace_log
 
 log = logging.getLogger(__name__)
 
-MIC_BLOCK_SECONDS = 0.05
-"""Microphone read size: small, so a command's end reaches the recogniser quickly
-(smaller blocks cost more per second of audio in the recogniser and the canceller)."""
 MIC_RING_SECONDS = 10.0
 """Microphone audio kept for the echo check (commands are reported within seconds)."""
 
