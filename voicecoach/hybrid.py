@@ -23,15 +23,19 @@ it runs in its own thread and the other two keep listening.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from voicecoach.commands import CommandVocabulary
+from voicecoach.extras import install_hint
 from voicecoach.recognizer import (LATE_SECONDS, SAMPLE_RATE, CommandHeard, CommandRecognizer,
                                    Tuning, Word, to_pcm16)
 from voicecoach.spotter import SPOTTER_TUNING, SpotterRecognizer, create_spotter
 from voicecoach.transcriber import Transcript, WhisperTranscriber
+
+logger = logging.getLogger(__name__)
 
 HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
 CORROBORATION = 0.02
@@ -202,5 +206,8 @@ def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: Comman
     # they end, Vosk does not, so with Vosk the model is not even loaded.
     asks = language == "en" and hasattr(thorough, "take_utterances")
     model = find_whisper_model() if asks else None
+    if asks and model is None:
+        logger.warning("Whisper is not installed: the English hybrid runs without its "
+                       "second opinion (%s)", install_hint("whisper"))
     second = WhisperTranscriber(vocabulary, model) if model is not None else None
     return HybridRecognizer(fast, thorough, second)
