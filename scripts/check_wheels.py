@@ -4,7 +4,10 @@ For each Python version among the package's classifiers (3.11, 3.12, 3.13) and f
 core and ``[all]``, pip resolves the built wheel's whole dependency set for that version
 (``--python-version``, ``--only-binary=:all:``, ``--dry-run``: nothing is installed).
 A dependency with no wheel for a version (tflite-runtime past 3.11 was one) fails the
-check, naming it. Run by ``.ci/run``; needs the package index.
+check, naming it. So does a compiled dependency whose newest allowed release has no wheel
+for a version while an older one has: pip's binary-only resolution quietly takes the
+older release, but a plain ``pip install`` takes the newest and builds it from source
+(pocketsphinx 5.1 has no CPython 3.12 wheels). Run by ``.ci/run``; needs the index.
 
 Two things pip does not do for another version, done here:
 
@@ -37,12 +40,20 @@ import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 try:
     from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
 except ImportError:  # pip always carries a copy
     from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
+    from pip._vendor.packaging.specifiers import SpecifierSet  # type: ignore[no-redef]
+    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef]
+    from pip._vendor.packaging.version import (InvalidVersion,  # type: ignore[no-redef]
+                                               Version)
 
 logger = logging.getLogger("check_wheels")
 
@@ -59,6 +70,8 @@ class Resolution:
     python: str
     extras: str
     packages: list[tuple[str, str]]  # (name, version) pip would install
+    compiled: list[tuple[str, str]]  # those of them whose wheel is not pure Python
+    specifiers: dict[str, SpecifierSet]  # by canonical name: what the set asks of each
 
 
 def claimed_versions() -> list[str]:
@@ -167,7 +180,49 @@ def resolve(wheel: Path, universal: Path, python: str, extras: str,
         raise SystemExit(f"{label}: does not resolve to wheels: {last_error(result)}")
     installs = json.loads(report.read_text())["install"]
     packages = sorted((i["metadata"]["name"], i["metadata"]["version"]) for i in installs)
-    return Resolution(python, extras, packages)
+    compiled = sorted((i["metadata"]["name"], i["metadata"]["version"]) for i in installs
+                      if not i["download_info"]["url"].endswith("-none-any.whl"))
+    specifiers: dict[str, SpecifierSet] = {}
+    asked = [(text, "") for text in requirements_for(wheel, python, extras)]
+    for item in installs:
+        for text in item["metadata"].get("requires_dist") or []:
+            asked += [(text, extra) for extra in [""] + item.get("requested_extras", [])]
+    for text, extra in asked:
+        requirement = Requirement(text)
+        environment = {"python_version": python, "python_full_version": f"{python}.0",
+                       "extra": extra}
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            name = canonicalize_name(requirement.name)
+            specifiers[name] = specifiers.get(name, SpecifierSet()) & requirement.specifier
+    return Resolution(python, extras, packages, compiled, specifiers)
+
+
+@lru_cache(maxsize=None)
+def newest_release(name: str, python: str, specifier: SpecifierSet) -> Version | None:
+    """The newest release of ``name`` that ``specifier`` allows and whose Requires-Python
+    takes ``python``, wheel or not: what a plain ``pip install`` on that Python takes."""
+    listed = pip("index", "versions", name, "--python-version", python)
+    line = next((l for l in listed.stdout.splitlines() if l.startswith("Available versions:")),
+                "")
+    versions = []
+    for text in line.partition(":")[2].split(","):
+        try:
+            versions.append(Version(text.strip()))
+        except InvalidVersion:
+            continue
+    allowed = [v for v in versions if not v.is_prerelease and specifier.contains(v)]
+    return max(allowed, default=None)
+
+
+def source_builds(found: Resolution) -> list[str]:
+    """Compiled packages for which a plain install would pick a newer, wheel-less release."""
+    problems = []
+    for name, version in found.compiled:
+        specifier = found.specifiers.get(canonicalize_name(name), SpecifierSet())
+        newest = newest_release(name, found.python, specifier)
+        if newest is not None and newest > Version(version):
+            problems.append(f"{name} {newest} (newest with a wheel: {version})")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,8 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         for python in versions:
             for extras in args.extras if args.extras is not None else EXTRAS:
                 found = resolve(wheel, universal, python, extras, folder)
-                logger.info("Python %s, %s: %d packages, all from wheels", python,
-                            f"voicecoach[{extras}]" if extras else "core",
+                label = f"voicecoach[{extras}]" if extras else "core"
+                builds = source_builds(found)
+                if builds:
+                    raise SystemExit(f"Python {python}, {label}: pip install would build from "
+                                     f"source: {'; '.join(builds)}; cap the requirement for "
+                                     f"that Python in pyproject.toml")
+                logger.info("Python %s, %s: %d packages, all from wheels", python, label,
                             len(found.packages))
                 logger.debug("  %s", ", ".join(f"{n} {v}" for n, v in found.packages))
     return 0
