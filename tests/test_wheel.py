@@ -87,6 +87,9 @@ def test_the_wheel_carries_prompts_sounds_models_and_licences(installed: Install
         assert f"voicecoach/data/spotter-{language}.npz" in names
     for earcon in ("start", "tick", "switch", "finish", "ready", "paused", "resumed"):
         assert f"voicecoach/sounds/{earcon}.wav" in names
+    modules = {str(path.relative_to(REPO)) for path in (REPO / "voicecoach").rglob("*.py")}
+    assert modules <= names, f"not in the wheel (list the package in pyproject.toml): " \
+                             f"{sorted(modules - names)}"
     assert {"voicecoach/data/melspectrogram.onnx", "voicecoach/data/embedding_model.onnx",
             "voicecoach/data/LICENSE-openWakeWord.txt", "voicecoach/py.typed"} <= names
     licences = {n.split("/licenses/", 1)[1] for n in names if "/licenses/" in n}
