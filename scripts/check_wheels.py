@@ -121,6 +121,8 @@ def build(folder: Path) -> tuple[Path, Path]:
                  for p in (REPO / top).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
         names += ["pyproject.toml", "README.md", "LICENSE", "NOTICE"]
     for name in names:
+        if not (REPO / name).is_file():
+            continue  # tracked but deleted in this working tree
         target = source / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((REPO / name).read_bytes())
