@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases
 
-from voicecoach.commands import load_vocabulary
 from voicecoach.audio import MIC_BLOCK_SECONDS
+from voicecoach.commands import load_vocabulary
 from voicecoach.recognition.base import Recognizer, recognize_samples
 from voicecoach.recognition.factory import GATE, create_recognizer
 from voicecoach.recognition.spotter import has_spotter_model

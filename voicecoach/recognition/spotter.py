@@ -4,8 +4,9 @@ The grammar engines (Vosk, PocketSphinx) must first decode words and then wait f
 end of the utterance; a spotter answers one question every 80 ms, "did a command just
 end?", so it reacts within about a tenth of a second. Its front end is frozen and was
 trained on real speech by others: openWakeWord's ONNX port of a log-mel front end and of
-Google's speech-embedding model (one 96-dim vector per 80 ms of 16 kHz audio), shipped in
-the ``openwakeword`` 0.5.1 wheel. On top of it, per language, a one-hidden-layer network
+Google's speech-embedding model (one 96-dim vector per 80 ms of 16 kHz audio), taken from
+the ``openwakeword`` 0.5.1 wheel and shipped in ``voicecoach/data/`` (Apache-2.0, see
+NOTICE), pinned by sha256. On top of it, per language, a one-hidden-layer network
 (``voicecoach/data/spotter-<lang>.npz``, trained by ``scripts/spotter/train.py`` on
 synthetic speech) maps the last :data:`WINDOW_FRAMES` embeddings (1.28 s) to "none" or
 one of the six commands. A command fires when its probability passes the threshold in
@@ -24,14 +25,20 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import RECOGNIZER_RATE, to_int16
+from voicecoach.checksums import verify_files
 from voicecoach.commands import Command, CommandVocabulary, words_of
 from voicecoach.errors import InputError, MissingDependencyError
 from voicecoach.paths import package_data_dir
 from voicecoach.recognition.base import CommandRecognizer, Tuning, Word
 
 DATA_DIR = package_data_dir()
-FEATURE_PACKAGE = "openwakeword"
-FEATURE_HINT = "pip install openwakeword==0.5.1 onnxruntime (scripts/bootstrap.sh does)"
+FEATURE_DIR = DATA_DIR
+FEATURE_MODELS = {
+    "melspectrogram.onnx": "ba2b0e0f8b7b875369a2c89cb13360ff53bac436f2895cced9f479fa65eb176f",
+    "embedding_model.onnx": "70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f",
+}
+"""openWakeWord 0.5.1's feature models (from its wheel's resources/models), by sha256."""
+FEATURE_HINT = "reinstall voicecoach (pip install --force-reinstall voicecoach)"
 
 MEL_HOP = 160
 """Samples per log-mel frame (10 ms)."""
@@ -71,17 +78,9 @@ whole recording keeps them all)."""
 
 
 def _feature_models() -> tuple[Path, Path]:
-    spec = importlib.util.find_spec(FEATURE_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise MissingDependencyError(f"the command spotter needs openWakeWord's feature "
-                                     f"models: {FEATURE_HINT}")
-    folder = Path(spec.origin).parent / "resources" / "models"
-    mel, embedding = folder / "melspectrogram.onnx", folder / "embedding_model.onnx"
-    if not (mel.is_file() and embedding.is_file()):
-        raise MissingDependencyError(f"{folder} lacks melspectrogram.onnx or "
-                                     f"embedding_model.onnx (openWakeWord 0.6 and later "
-                                     f"no longer ship them): {FEATURE_HINT}")
-    return mel, embedding
+    """The two shipped feature models, checked against their pinned sha256."""
+    verify_files(FEATURE_DIR, FEATURE_MODELS, FEATURE_HINT)
+    return FEATURE_DIR / "melspectrogram.onnx", FEATURE_DIR / "embedding_model.onnx"
 
 
 class SpeechEmbedder:
@@ -206,7 +205,8 @@ def spotter_model_path(language: str) -> Path:
 
 def has_spotter_model(language: str) -> bool:
     return spotter_model_path(language).is_file() \
-        and importlib.util.find_spec(FEATURE_PACKAGE) is not None
+        and all((FEATURE_DIR / name).is_file() for name in FEATURE_MODELS) \
+        and importlib.util.find_spec("onnxruntime") is not None
 
 
 class SpotterRecognizer(CommandRecognizer):

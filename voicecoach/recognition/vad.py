@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import RECOGNIZER_RATE
+from voicecoach.checksums import verify_files
 from voicecoach.errors import MissingDependencyError
 from voicecoach.paths import package_data_dir
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "silero_vad.onnx"
+MODEL_SHA256 = "a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28"
+"""Silero VAD v4, as the openwakeword 0.5.1 wheel ships it (see NOTICE)."""
 FRAME_SAMPLES = 512
 """Samples per decision (32 ms at 16 kHz: the frame the model was trained on)."""
 FRAME_SECONDS = FRAME_SAMPLES / RECOGNIZER_RATE
@@ -42,6 +45,9 @@ def _session(path: Path) -> object:
 
 
 def vad_model_path() -> Path:
+    """The shipped model, after checking it is the file pinned above."""
+    verify_files(package_data_dir(), {MODEL_FILE: MODEL_SHA256},
+                 "reinstall voicecoach (pip install --force-reinstall voicecoach)")
     return package_data_dir() / MODEL_FILE
 
 

