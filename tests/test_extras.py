@@ -20,7 +20,8 @@ from voicecoach.checksums import sha256_of
 from voicecoach.cli import main
 from voicecoach.errors import MissingDependencyError
 from voicecoach.recognition import whisper as transcriber
-from voicecoach.recognition.base import create_recognizer, recognize_samples
+from voicecoach.recognition.base import recognize_samples
+from voicecoach.recognition.factory import create_recognizer
 from voicecoach.recognition.hybrid import HybridRecognizer
 from voicecoach.records.training_log import TrainingLog
 
@@ -69,7 +70,7 @@ def test_show_without_plot_needs_no_matplotlib(no_matplotlib: None,
 def test_english_hybrid_without_whisper_runs_without_the_second_opinion(
         no_faster_whisper: None, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="voicecoach.recognition.hybrid"):
-        recognizer = create_recognizer("en", "auto", live=False)
+        recognizer = create_recognizer("en", "auto", live=False, gate=None)
     assert isinstance(recognizer, HybridRecognizer) and recognizer.second is None
     assert "pip install 'voicecoach[whisper]'" in caplog.text
     signal, _ = speechgen.layout([(word, speechgen.say(word, "en-gb+m7"))
