@@ -9,10 +9,10 @@ available recogniser as the product builds it (utterance gate included; ``--no-g
 without), fed block by block as the live session and `voicecoach listen --file` feed it. Prints
 per condition: % of commands heard as the right command, % of non-commands heard as
 nothing. For each engine it also prints the commands-only grammar (no filler, no [unk] or
-noise words) to show what the garbage words buy. Then the confusion table (per expected command: what was
-heard, "-" for nothing) and the split between the voices settings were tuned on
-(commandset.TUNING_VOICES) and held-out voices. Latency: commands fed live in 30 ms chunks; the stream
-position when CommandHeard is emitted minus where the spoken command ended, and the
+noise words) to show what the garbage words buy. Then the confusion table (per expected
+command: what was heard, "-" for nothing) and the split between the voices settings were tuned on
+(commandset.TUNING_VOICES) and held-out voices. Latency: commands fed live in 30 ms chunks;
+the stream position when CommandHeard is emitted minus where the spoken command ended, and the
 wall time spent per chunk. ``--paced`` feeds commands and phrases at the speed of a
 microphone instead of as fast as possible, and splits the latency by the engine that
 answered: the hybrid's Whisper answers from its own thread, so only a paced feed shows

@@ -27,7 +27,8 @@ long. Meanwhile:
 (another voice reading text without command words, or silence), to tell the cost of
 recognising speech from the cost of self-triggers. ``--keys-only`` is the control.
 
-    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter|hybrid] [--lang en|ko]
+    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter|hybrid]
+                              [--lang en|ko]
                               [--mic room|babble|quiet] [--output-latency S] [--keys-only]
                               [--keep DIR]
     python benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep

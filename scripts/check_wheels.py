@@ -40,7 +40,7 @@ import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 try:
@@ -198,12 +198,13 @@ def resolve(wheel: Path, universal: Path, python: str, extras: str,
     return Resolution(python, extras, packages, compiled, specifiers)
 
 
-@lru_cache(maxsize=None)
+@cache
 def newest_release(name: str, python: str, specifier: SpecifierSet) -> Version | None:
     """The newest release of ``name`` that ``specifier`` allows and whose Requires-Python
     takes ``python``, wheel or not: what a plain ``pip install`` on that Python takes."""
     listed = pip("index", "versions", name, "--python-version", python)
-    line = next((l for l in listed.stdout.splitlines() if l.startswith("Available versions:")),
+    line = next((text for text in listed.stdout.splitlines()
+                 if text.startswith("Available versions:")),
                 "")
     versions = []
     for text in line.partition(":")[2].split(","):

@@ -30,7 +30,7 @@ def events_of(result: dict, kind: str) -> list[list]:
 def expected_mix(cues: list[list], result: dict, length: int) -> np.ndarray:
     """What should be heard: every sounding cue's clip at the stream sample it was reached."""
     out = np.zeros(length, dtype=np.float32)
-    for kind, index, _plan, stream, _held, _dac in events_of(result, "cue"):
+    for _kind, index, _plan, stream, _held, _dac in events_of(result, "cue"):
         text = cues[index][2]
         if cues[index][1] in ("speech", "earcon"):
             data = clip(text)[: max(0, length - stream)]

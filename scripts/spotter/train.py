@@ -34,15 +34,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(REPO), str(REPO / "tests")]
 
-import speechgen  # noqa: E402  (tests/speechgen.py: backgrounds, SNR mixing, trimming)
-from export import CLASSES, EMBEDDING_SIZE, FRAMES, export  # noqa: E402
-from voicewarp import warp_voice  # noqa: E402
+import speechgen
+from export import CLASSES, EMBEDDING_SIZE, FRAMES, export
+from voicewarp import warp_voice
 
-from voicecoach.audio import as_mono_float  # noqa: E402
-from voicecoach.commands import SPOKEN_COMMANDS, load_vocabulary, words_of  # noqa: E402
-from voicecoach.paths import prompts_dir  # noqa: E402
-from voicecoach.recognition.base import add_dither  # noqa: E402
-from voicecoach.recognition.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream  # noqa: E402
+from voicecoach.audio import as_mono_float
+from voicecoach.commands import SPOKEN_COMMANDS, load_vocabulary, words_of
+from voicecoach.paths import prompts_dir
+from voicecoach.recognition.base import add_dither
+from voicecoach.recognition.spotter import FRAME_SAMPLES, SPOTTER_TUNING, embed_stream
 
 RATE = speechgen.RATE
 LEAD_SECONDS = 2.0
@@ -421,7 +421,8 @@ def windows(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
             for frames, y in zip(data["X"], data["Y"]):
                 keep = kept(y)
                 index = keep[:, None] + np.arange(-FRAMES + 1, 1)[None, :]
-                inputs[row:row + keep.size] = frames.astype(np.float32)[index].reshape(keep.size, -1)
+                inputs[row:row + keep.size] = (frames.astype(np.float32)[index]
+                                               .reshape(keep.size, -1))
                 targets[row:row + keep.size] = y[keep]
                 row += keep.size
     return inputs, targets

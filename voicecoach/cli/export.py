@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from voicecoach.cli._options import add_workout_arguments, plan_request
 from voicecoach.playback.encode import supported_extensions, supports_chapters
@@ -42,7 +49,7 @@ class RichStages(Stages):
 
     def __init__(self, progress: Progress):
         self.progress = progress
-        self.phrase_task: int | None = None
+        self.phrase_task: TaskID | None = None
 
     def phrases(self, done: int, total: int) -> None:
         if self.phrase_task is None:

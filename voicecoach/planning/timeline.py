@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from voicecoach.planning.phrases import Phrases
 from voicecoach.planning.workout import CountStyle, Exercise, Phase, Workout
@@ -186,7 +187,7 @@ class _Builder:
         self.position = Position()
 
     def mark(self, kind: MarkKind, label: str, duration: float = 0.0, at: float | None = None,
-             **position: object) -> int:
+             **position: Any) -> int:
         """Add a MARK (and move the position); returns its index to set its duration later."""
         self.position = replace(self.position, **position)
         self.cues.append(Cue(self.now if at is None else at, CueKind.MARK, label, duration,

@@ -275,7 +275,7 @@ def _run_encoder(command: list[str], samples: np.ndarray | Iterable[np.ndarray],
         _widen_pipe(process.stdin.fileno())
         try:
             for piece in _pieces(samples):
-                process.stdin.write(to_int16(piece))
+                process.stdin.write(to_int16(piece).tobytes())
         except BrokenPipeError:
             pass  # ffmpeg gave up; its exit code and message say why
         except BaseException:

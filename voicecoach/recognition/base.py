@@ -87,9 +87,16 @@ class Recognizer(Protocol):
     """What the session, ``listen`` and the benchmarks need of a recogniser: feed 16 kHz
     float32 chunks, get the commands they completed."""
 
-    engine: str
-    vocabulary: CommandVocabulary
-    live: bool
+    @property
+    def engine(self) -> str:
+        """The engine's name, as logged with each command it reports."""
+
+    @property
+    def vocabulary(self) -> CommandVocabulary: ...
+
+    @property
+    def live(self) -> bool:
+        """Streaming decisions (a microphone), not the look at a whole recording."""
 
     @property
     def position(self) -> float:
@@ -157,7 +164,7 @@ class CommandRecognizer(ABC):
             events += self._stable(partial)
         return events
 
-    def calibrate(self, samples: np.ndarray) -> None:
+    def calibrate(self, samples: np.ndarray) -> None:  # noqa: B027 - optional hook
         """Adapt to a whole recording before decoding it (file mode); default: nothing."""
 
     def _dither(self, samples: np.ndarray) -> np.ndarray:

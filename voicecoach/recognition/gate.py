@@ -70,15 +70,15 @@ class UtteranceGate:
         self._pending: list[CommandHeard] = []
 
     @property
-    def engine(self) -> str:  # type: ignore[override]
+    def engine(self) -> str:
         return self.inner.engine
 
     @property
-    def vocabulary(self) -> CommandVocabulary:  # type: ignore[override]
+    def vocabulary(self) -> CommandVocabulary:
         return self.inner.vocabulary
 
     @property
-    def live(self) -> bool:  # type: ignore[override]
+    def live(self) -> bool:
         return self.inner.live
 
     @property

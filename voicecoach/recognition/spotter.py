@@ -106,7 +106,8 @@ class SpeechEmbedder:
         """Log-mel frames (n, 32) of float samples in [-1, 1], scaled as the embedding
         model expects."""
         pcm = to_int16(samples).astype(np.float32)  # the mel model takes 16-bit steps
-        spectrum = np.asarray(self._mel.run(None, {self._mel_input: pcm[None, :]})[0]).reshape(-1, 32)
+        output = self._mel.run(None, {self._mel_input: pcm[None, :]})[0]
+        spectrum = np.asarray(output).reshape(-1, 32)
         return spectrum / 10.0 + 2.0
 
     def embed_mels(self, windows: np.ndarray) -> np.ndarray:
@@ -262,7 +263,8 @@ class SpotterRecognizer(CommandRecognizer):
         self._heard += block.size
         embedding = self._features.push(block)
         self._embeddings = np.concatenate((self._embeddings, embedding[None]))[-self.model.frames:]
-        probabilities, now = self.model.probabilities(self._embeddings), self._heard / RECOGNIZER_RATE
+        probabilities = self.model.probabilities(self._embeddings)
+        now = self._heard / RECOGNIZER_RATE
         self._recent.append((now, probabilities))
         return self._decide(probabilities, now)
 

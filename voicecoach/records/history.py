@@ -390,7 +390,9 @@ def trim_to_done(timeline: Timeline, events: Sequence[Event]) -> Timeline:
                   and c.mark in UNIT_MARKS and unit_key(c.mark, c.position) in done]
     if done_marks:  # what was planned after the last thing done never happened
         last = done_marks[-1]
-        tail = _block_end(timeline, last, unit_key(cues[last].mark, cues[last].position))
+        mark = cues[last].mark
+        assert mark is not None  # done_marks are MARK cues
+        tail = _block_end(timeline, last, unit_key(mark, cues[last].position))
         end = next((i for i in range(tail, len(cues)) if cues[i].kind is CueKind.MARK
                     and cues[i].mark is MarkKind.END), len(cues))
         if tail < end and not _finished(events):

@@ -383,7 +383,7 @@ class TrainingLog:
 
     def _summaries(self, session_id: int | None) -> list[SessionSummary]:
         """Summaries from aggregate queries (one session, or all of them)."""
-        only, events_only, args = "", "", ()
+        only, events_only, args = "", "", tuple[int, ...]()
         if session_id is not None:
             only, events_only, args = "WHERE id = ?", "AND session_id = ?", (session_id,)
         records = [SessionRecord(*row) for row in self._read(

@@ -148,8 +148,9 @@ class CoachSession:
                             and c.mark in (MarkKind.REP, MarkKind.HOLD)]
         self.handled: list[tuple[Command, str]] = []  # (command, what it did), for tests
         self._handlers: dict[Command, Callable[[Heard], str]] = {
-            Command.NEXT: self._on_next, Command.PAUSE: self._on_pause, Command.RESUME: self._on_resume,
-            Command.REPEAT: self._on_repeat, Command.DONE: self._on_done, Command.STOP: self._on_stop,
+            Command.NEXT: self._on_next, Command.PAUSE: self._on_pause,
+            Command.RESUME: self._on_resume, Command.REPEAT: self._on_repeat,
+            Command.DONE: self._on_done, Command.STOP: self._on_stop,
         }
 
     # -------------------------------------------------------- thread-safe input

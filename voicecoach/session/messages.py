@@ -17,7 +17,7 @@ class Heard:
     confidence: float | None = None
     engine: str = ""  # the recogniser that heard it (inside the hybrid: which of its two)
     rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is
-    echo_db: float | None = None  # residual after removing the playback (voicecoach.recognition.echo)
+    echo_db: float | None = None  # residual after removing the playback (recognition.echo)
     # When (time.monotonic()) the spoken command ended by the microphone clock, the last
     # sample fed to the recogniser before it reported the command was captured, it was
     # reported, and its echo check was done: the stages of the command's latency.

@@ -31,7 +31,8 @@ MIC_RING_SECONDS = 10.0
 
 def echo_line(recognizer: Recognizer, heard: Heard) -> float:
     """The echo check's line for ``heard``: stricter for a report of the hybrid's second
-    engine, which the spotter had let pass (:data:`~voicecoach.recognition.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
+    engine, which the spotter had let pass
+    (:data:`~voicecoach.recognition.echo.FALLBACK_ECHO_THRESHOLD_DB`)."""
     if heard.engine and heard.engine in recognizer.fallback_engines:
         return FALLBACK_ECHO_THRESHOLD_DB
     return ECHO_THRESHOLD_DB
@@ -59,10 +60,10 @@ class Listener:
     same clock; the recogniser hears the microphone with the playback cancelled
     (:class:`~voicecoach.recognition.echo.EchoCanceller`: a user speaking over the coach is heard),
     and every command is checked against what was played on the raw microphone
-    signal: one explained by the coach's own playback comes with ``rejected="echo"``. That check is the only
-    place that tells the coach's voice from the user's: the recogniser is not told what
-    the coach is saying, so a user's "pause" over a phrase that names "pause" (barge-in)
-    is judged on the audio alone.
+    signal: one explained by the coach's own playback comes with ``rejected="echo"``. That
+    check is the only place that tells the coach's voice from the user's: the recogniser
+    is not told what the coach is saying, so a user's "pause" over a phrase that names
+    "pause" (barge-in) is judged on the audio alone.
     """
 
     def __init__(self, recognizer: Recognizer, on_heard: Callable[[Heard], None],
