@@ -43,8 +43,16 @@ class GateTuning:
     """Speech (seconds) allowed before the command's end in its utterance ("okay, next")."""
     tail: float = 0.9
     """Speech (seconds) allowed after the command's end in its utterance ("next please")."""
-    settle: float = 0.15
+    settle: float = 0.2
     """Silence (seconds) after the utterance before the command is passed on."""
+    quiet_db: float = 25.0
+    """After the command, a frame this far below the utterance's loudest is silence
+    already (the level falls as a word ends; the speech probability lags)."""
+
+
+ENDS_EARLY_SECONDS = 0.1
+"""How long before its reported end a command's word may have ended (the spotter fires a
+frame or two after the word)."""
 
 
 class Verdict(Enum):
@@ -129,15 +137,19 @@ class UtteranceGate:
         before = self._speech(heard.end - tuning.lead - tuning.pause, heard.end)
         if _speech_run_before(before, _frames(tuning.pause)) > tuning.lead:
             return Verdict.INSIDE_SPEECH
-        # After: a silence of ``settle`` must begin within ``tail`` of the end.
-        settle = _frames(tuning.settle)
-        after = self._speech(heard.end, heard.end + tuning.tail + tuning.settle)
+        # After: a silence of ``settle`` must follow within ``tail`` of the end. It may
+        # begin a little before the reported end (an engine reports a word after it ended).
+        settle, back = _frames(tuning.settle), _frames(ENDS_EARLY_SECONDS)
+        span = (heard.end - back * FRAME_SECONDS, heard.end + tuning.tail + tuning.settle)
+        levels = self.detector.levels(*span)
+        loudest = float(self.detector.levels(heard.end - tuning.lead, span[1]).max())
+        after = self._speech(*span) & (levels > loudest - tuning.quiet_db)
         quiet = 0
         for index, speaking in enumerate(after):
             quiet = 0 if speaking else quiet + 1
-            if quiet >= settle:
+            if quiet >= settle and index >= back:
                 return Verdict.PASS
-            if speaking and index >= _frames(tuning.tail):
+            if speaking and index >= back + _frames(tuning.tail):
                 return Verdict.SPEECH_GOES_ON
         decided = self.detector.decided_until >= heard.end + tuning.tail + tuning.settle
         if end_of_stream or decided:

@@ -69,6 +69,7 @@ class SpeechDetector:
         self._c = np.zeros(STATE_SHAPE, np.float32)
         self._pending = np.zeros(0, np.float32)
         self._probabilities = np.zeros(0, np.float32)
+        self._levels = np.zeros(0, np.float32)  # dBFS of each frame
         self._first = 0  # stream frame index of self._probabilities[0]
 
     @property
@@ -90,23 +91,36 @@ class SpeechDetector:
             return
         found = np.empty(whole // FRAME_SAMPLES, np.float32)
         rate = np.array(RECOGNIZER_RATE, dtype=np.int64)
-        for index, frame in enumerate(audio[:whole].reshape(-1, FRAME_SAMPLES)):
+        frames = audio[:whole].reshape(-1, FRAME_SAMPLES)
+        power = np.mean(frames.astype(np.float64) ** 2, axis=1)
+        levels = (10 * np.log10(np.maximum(power, 1e-12))).astype(np.float32)
+        for index, frame in enumerate(frames):
             output, self._h, self._c = self._session.run(  # type: ignore[attr-defined]
                 None, {"input": frame[None, :], "sr": rate, "h": self._h, "c": self._c})
             found[index] = float(output[0, 0])
         self._probabilities = np.concatenate((self._probabilities, found))
+        self._levels = np.concatenate((self._levels, levels))
         if self._probabilities.size > self._keep:
             drop = self._probabilities.size - self._keep
             self._probabilities = self._probabilities[drop:]
+            self._levels = self._levels[drop:]
             self._first += drop
 
     def probabilities(self, start: float, end: float) -> np.ndarray:
-        """The frames whose start lies in [start, end) of stream time; frames before the
-        stream began, or forgotten, count as silence (0)."""
+        """Speech probability of the frames whose start lies in [start, end) of stream
+        time; frames before the stream began, or forgotten, count as silence (0)."""
+        return self._span(self._probabilities, start, end, 0.0)
+
+    def levels(self, start: float, end: float) -> np.ndarray:
+        """Level (dBFS) of the same frames as :meth:`probabilities` (-120 if unknown).
+        It falls the moment a word ends; the speech probability takes a few frames."""
+        return self._span(self._levels, start, end, -120.0)
+
+    def _span(self, values: np.ndarray, start: float, end: float, fill: float) -> np.ndarray:
         first = int(np.floor(start / FRAME_SECONDS))
         last = min(int(np.ceil(end / FRAME_SECONDS)), self.frames)
-        out = np.zeros(max(last - first, 0), np.float32)
+        out = np.full(max(last - first, 0), fill, np.float32)
         lo, hi = max(first, self._first), last
         if hi > lo:
-            out[lo - first:hi - first] = self._probabilities[lo - self._first:hi - self._first]
+            out[lo - first:hi - first] = values[lo - self._first:hi - self._first]
         return out
