@@ -3,7 +3,7 @@ language, with the default engine).
 
     python benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
         [--split tune|held-out|all] [--category C ...] [--work DIR] [--keep]
-        [--json FILE] [--no-commands]
+        [--json FILE] [--no-commands] [--generate-only]
 
 Generates (talkcorpus.py, cached in ``--work``) ``--minutes`` of each category (trainer
 chatter, two-voice conversation, narration, spoken word over music, near-miss
@@ -320,6 +320,8 @@ def main() -> int:
     parser.add_argument("--no-commands", action="store_true",
                         help="skip the true commands (commands.py set) of the isolation "
                              "analysis")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="make (or with --keep, complete) the corpus and stop")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -339,6 +341,8 @@ def main() -> int:
         print(f"[{language}] corpus: {len(streams)} streams, "
               f"{sum(hours.values()) * 60:.1f} min ({time.perf_counter() - began:.0f} s) in "
               f"{args.work / language}")
+        if args.generate_only:
+            continue
         for engine in args.engine or ENGINES[language]:
             if engine not in ENGINES[language] and engine != "auto":
                 print(f"[{language}] {engine}: not measured for this language")

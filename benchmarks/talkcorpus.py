@@ -44,7 +44,7 @@ CATEGORIES = ("trainer", "conversation", "narration", "spoken-word", "near-miss"
 SPEECH_CONDITIONS = ("clean", "music", "pink", "reverb", "far")
 """Rotated over a category's streams (spoken word is always over music, music alone is
 music)."""
-STREAM_SECONDS = 180.0
+STREAM_SECONDS = 150.0
 MIC_FLOOR = 0.003
 """A microphone is never digitally silent: white noise at about -50 dBFS everywhere."""
 SPEECH_RMS = 0.08
@@ -407,20 +407,18 @@ def load(path: Path) -> Stream | None:
 
 def corpus(language: str, splits: list[str], categories: list[str], minutes: float,
            work: Path, keep: bool) -> list[Stream]:
-    """``minutes`` of each category in each split, as streams of at most
-    :data:`STREAM_SECONDS`; with ``keep``, streams already in ``work`` are reused."""
+    """``minutes`` of each category in each split (rounded up to whole streams of
+    :data:`STREAM_SECONDS`); with ``keep``, streams already in ``work`` are reused, so a
+    longer run extends a shorter one."""
     streams = []
+    count = max(1, int(np.ceil(minutes * 60.0 / STREAM_SECONDS - 1e-6)))
     for split in splits:
         for category in categories:
-            left, index = minutes * 60.0, 0
-            while left > 1.0:
-                length = min(STREAM_SECONDS, left)
+            for index in range(count):
                 path = work / language / split / f"{category}-{index:02d}.wav"
                 cached = load(path) if keep else None
-                if cached is None or abs(cached.seconds - length) > 30:
+                if cached is None:
                     logger.info("generating %s", path)
-                    cached = generate(language, split, category, index, path.parent, length)
+                    cached = generate(language, split, category, index, path.parent)
                 streams.append(cached)
-                left -= cached.seconds
-                index += 1
     return streams
