@@ -4,6 +4,7 @@ language, with the default engine).
     python benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
         [--split tune|held-out|all] [--category C ...] [--work DIR] [--keep]
         [--json FILE] [--no-commands] [--generate-only]
+    python benchmarks/false_alarms.py --analyse FILE.json ...
 
 Generates (talkcorpus.py, cached in ``--work``) ``--minutes`` of each category (trainer
 chatter, two-voice conversation, narration, spoken word over music, near-miss
@@ -43,7 +44,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import talkcorpus  # noqa: E402
-from isolation import Isolation, isolation, speech_runs  # noqa: E402
+from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs  # noqa: E402
 from talkcorpus import CATEGORIES, SPLITS, Stream  # noqa: E402
 
 from voicecoach.cli.listen import load_recording  # noqa: E402
@@ -110,7 +111,8 @@ def sentence_isolation(stream: Stream, start: float, end: float) -> tuple[
     return sentence, Isolation(round(sentence.start - previous, 3),
                                round(following - sentence.end, 3),
                                round(sentence.end - sentence.start, 3),
-                               index == 0, index + 1 == len(stream.sentences))
+                               index == 0, index + 1 == len(stream.sentences),
+                               round(sentence.end - end, 3))
 
 
 def trigger_word(sentence: talkcorpus.Sentence, start: float, end: float,
@@ -185,7 +187,8 @@ def decode_commands(language: str, engine: str) -> tuple[list[Report], int, int]
             heard_by=found.engine, vad=isolation(speech_runs(signal), found.start,
                                                  found.end, seconds),
             condition=case.condition, voice=case.voice, kind=case.kind, said=case.text,
-            truth=Isolation(start, seconds - end, end - start, True, True)))
+            truth=Isolation(round(start, 3), round(seconds - end, 3), round(end - start, 3),
+                            True, True, round(end - found.end, 3))))
     return reports, total, len(reports)
 
 
@@ -273,31 +276,77 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
             for before in BEFORE_GRID:
                 def keep(r: Report) -> bool:
                     return r.vad.after >= after and r.vad.run <= run and r.vad.before >= before
-                lost = sum(not keep(r) for r in true)
+                kept = [r for r in true if keep(r)]
                 left = {split: sum(keep(r) for r in false if r.split == split)
                         for split in SPLITS}
-                rules.append({"after": after, "run": run, "before": before, "lost": lost,
-                              "left_tune": left["tune"], "left_held_out": left["held-out"]})
+                waits = [max(0.0, r.vad.tail) + max(after, HANGOVER_SECONDS) for r in kept]
+                rules.append({"after": after, "run": run, "before": before,
+                              "lost": len(true) - len(kept), "left_tune": left["tune"],
+                              "left_held_out": left["held-out"],
+                              "wait_median": round(statistics.median(waits), 3) if waits else None,
+                              "wait_p90": round(float(np.percentile(waits, 90)), 3)
+                              if waits else None})
     hours_tune, hours_held = hours.get("tune", 0.0), hours.get("held-out", 0.0)
 
     def rate(count: int, h: float) -> str:
         return f"{count / h:6.1f}" if h else "     -"
-    print(f"  rules 'keep a report if its run <= R s, >= A s of non-speech after it and >= B "
-          f"before' (fitted on tune):")
-    print(f"    {'lost commands':>13}  {'A after':>7} {'R run':>6} {'B before':>8}  "
-          f"{'false/h tune':>12} {'held-out':>8}")
+    print("  rules 'keep a report only if its speech run lasts <= R s, with >= A s of "
+          "non-speech after it and >= B s before' (R and B fitted on tune for each A; wait = "
+          "from the report to the decision, run tail + max(A, detector hangover "
+          f"{HANGOVER_SECONDS} s), median / p90 over the commands kept):")
+    print(f"    {'A after':>7} {'lost <=':>8} {'R run':>6} {'B before':>8} {'lost':>5} "
+          f"{'false/h tune':>12} {'held-out':>8} {'wait':>12}")
     chosen = []
-    for budget in (0, 1, 2, 3, 5, 10):
-        within = [r for r in rules if r["lost"] <= budget * heard / 100]
-        if not within:
-            continue
-        best = min(within, key=lambda r: (r["left_tune"], r["lost"], r["after"]))
-        chosen.append({**best, "budget_pct": budget})
-        print(f"    <= {budget:2d} % ({best['lost']:3d}) {best['after']:7.2f} "
-              f"{best['run'] if best['run'] < 99 else 'any':>6} {best['before']:8.2f}  "
-              f"{rate(best['left_tune'], hours_tune):>12} {rate(best['left_held_out'], hours_held):>8}")
+    for after in AFTER_GRID:
+        for budget in (1, 5):
+            within = [r for r in rules if r["after"] == after
+                      and r["lost"] <= budget * heard / 100]
+            if not within:
+                continue
+            best = min(within, key=lambda r: (r["left_tune"], r["lost"], -r["run"]))
+            chosen.append({**best, "budget_pct": budget})
+            wait = f"{best['wait_median']:.2f} / {best['wait_p90']:.2f}" \
+                if best["wait_median"] is not None else "-"
+            print(f"    {after:7.2f} {budget:7d}% {best['run'] if best['run'] < 99 else 'any':>6} "
+                  f"{best['before']:8.2f} {best['lost']:5d} "
+                  f"{rate(best['left_tune'], hours_tune):>12} "
+                  f"{rate(best['left_held_out'], hours_held):>8} {wait:>12}")
+    print("    run length alone (A = B = 0): " + ", ".join(
+        f"R {r['run'] if r['run'] < 99 else 'any'}: lost {r['lost']}, "
+        f"{rate(r['left_tune'], hours_tune).strip()}/h tune"
+        for r in rules if r["after"] == 0 and r["before"] == 0))
     return {"engine": engine, "language": language, "true_heard": heard, "true_total": total,
             "rules": chosen}
+
+
+def _report(data: dict[str, object]) -> Report:
+    fields = dict(data)
+    fields["vad"] = Isolation(**fields["vad"])  # type: ignore[arg-type]
+    if fields.get("truth"):
+        fields["truth"] = Isolation(**fields["truth"])  # type: ignore[arg-type]
+    return Report(**fields)  # type: ignore[arg-type]
+
+
+def analyse(paths: list[Path]) -> int:
+    """The isolation analysis again, from the reports saved by earlier ``--json`` runs."""
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for summary in data["summaries"]:
+            language, engine = summary["language"], summary["engine"]
+            false = [_report(r) for r in data["false_alarms"]
+                     if r["language"] == language and r["engine"] == engine]
+            true = [_report(r) for r in data["true_commands"]
+                    if r["language"] == language and r["engine"] == engine]
+            found = [a for a in data["analysis"]
+                     if a["language"] == language and a["engine"] == engine]
+            if not found:
+                print(f"{path}: no true commands for {language} {engine}")
+                continue
+            hours = {split: summary["table"].get(split, {}).get("minutes", 0.0) / 60
+                     for split in SPLITS}
+            compare(engine, language, false, true, found[0]["true_heard"],
+                    found[0]["true_total"], hours)
+    return 0
 
 
 def main() -> int:
@@ -322,11 +371,15 @@ def main() -> int:
                              "analysis")
     parser.add_argument("--generate-only", action="store_true",
                         help="make (or with --keep, complete) the corpus and stop")
+    parser.add_argument("--analyse", type=Path, nargs="+", metavar="JSON",
+                        help="only redo the isolation analysis from earlier --json files")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+    if args.analyse:
+        return analyse(args.analyse)
     splits = list(SPLITS) if args.split == "all" else [args.split]
     output: dict[str, object] = {"args": {k: str(v) for k, v in vars(args).items()},
                                  "summaries": [], "analysis": [], "false_alarms": [],

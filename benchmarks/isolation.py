@@ -52,13 +52,16 @@ class Isolation:
     """Where a report sits among the speech runs: ``before`` = non-speech before the run
     holding it (from the previous run's end, or the recording's start), ``after`` =
     non-speech after that run, ``run`` = the run's length (0 when no speech was found
-    there); ``censored_*``: the gap reached the recording's edge."""
+    there); ``tail`` = how long the run goes on after the report's end (what a rule on
+    ``after`` must wait for, on top of ``after`` itself); ``censored_*``: the gap reached
+    the recording's edge."""
 
     before: float
     after: float
     run: float
     censored_before: bool = False
     censored_after: bool = False
+    tail: float = 0.0
 
 
 def speech_runs(samples: np.ndarray, rate: int = RATE) -> list[Run]:
@@ -103,10 +106,11 @@ def isolation(runs: list[Run], start: float, end: float, total: float,
     if best is None:  # nothing the detector calls speech: a quiet span
         previous = max((r.end for r in runs if r.end <= start), default=0.0)
         following = min((r.start for r in runs if r.start >= end), default=total)
-        return Isolation(start - previous, following - end, 0.0,
-                         previous == 0.0, following == total)
+        return Isolation(round(start - previous, 3), round(following - end, 3), 0.0,
+                         previous == 0.0, following == total, 0.0)
     run = runs[best]
     previous = runs[best - 1].end if best > 0 else 0.0
     following = runs[best + 1].start if best + 1 < len(runs) else total
     return Isolation(round(run.start - previous, 3), round(following - run.end, 3),
-                     round(run.end - run.start, 3), best == 0, best + 1 == len(runs))
+                     round(run.end - run.start, 3), best == 0, best + 1 == len(runs),
+                     round(run.end - end, 3))
