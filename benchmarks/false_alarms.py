@@ -60,6 +60,9 @@ COMMAND_LEAD = 2.0
 AFTER_GRID = (0.0, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 RUN_GRID = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 99.0)
 BEFORE_GRID = (0.0, 0.15, 0.3, 0.5)
+LEFTOVER_AFTER = 0.3
+"""The false alarms a rule with this much quiet after (and the 1 % budget) leaves are
+listed: about the longest wait a 300 ms reaction target could afford."""
 
 
 @dataclass
@@ -311,6 +314,30 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
                   f"{best['before']:8.2f} {best['lost']:5d} "
                   f"{rate(best['left_tune'], hours_tune):>12} "
                   f"{rate(best['left_held_out'], hours_held):>8} {wait:>12}")
+    practical = [c for c in chosen if c["after"] == LEFTOVER_AFTER and c["budget_pct"] == 1]
+    if practical:
+        rule = practical[0]
+        left = [r for r in false if r.vad.after >= rule["after"] and r.vad.run <= rule["run"]
+                and r.vad.before >= rule["before"]]
+        print(f"    left by A {rule['after']}, R {rule['run']}, B {rule['before']}: "
+              f"{len(left)}; by category: "
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.category for r in left).most_common())
+              + "; by command: "
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.command for r in left).most_common()))
+        for text, count in Counter(r.sentence or f"({r.category})" for r in left).most_common(8):
+            print(f"      {count} x {text}")
+        # The same rule with a perfect speech detector: the sidecar's sentence times (music
+        # alone has no sentence: nothing there is speech, so its reports stay).
+        exact = [r for r in false if (r.truth is None and r.vad.run <= rule["run"]) or (
+            r.truth is not None and r.truth.after >= rule["after"]
+            and r.truth.run <= rule["run"] and r.truth.before >= rule["before"])]
+        lost = sum(not (r.truth and r.truth.run <= rule["run"]) for r in true)
+        print(f"    the same rule on the true sentence times (a perfect detector): "
+              f"{len(exact)} false alarms left "
+              + ", ".join(f"{split} {rate(sum(r.split == split for r in exact), h).strip()}/h"
+                          for split, h in (("tune", hours_tune), ("held-out", hours_held)))
+              + f"; commands lost {lost}; by category: "
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.category for r in exact).most_common()))
     print("    run length alone (A = B = 0): " + ", ".join(
         f"R {r['run'] if r['run'] < 99 else 'any'}: lost {r['lost']}, "
         f"{rate(r['left_tune'], hours_tune).strip()}/h tune"
@@ -328,24 +355,39 @@ def _report(data: dict[str, object]) -> Report:
 
 
 def analyse(paths: list[Path]) -> int:
-    """The isolation analysis again, from the reports saved by earlier ``--json`` runs."""
+    """The isolation analysis again, from the reports saved by earlier ``--json`` runs;
+    runs of the same language and engine (e.g. another category, decoded with
+    ``--no-commands``) are pooled."""
+    pooled: dict[tuple[str, str], dict[str, object]] = {}
     for path in paths:
         data = json.loads(path.read_text(encoding="utf-8"))
         for summary in data["summaries"]:
-            language, engine = summary["language"], summary["engine"]
-            false = [_report(r) for r in data["false_alarms"]
-                     if r["language"] == language and r["engine"] == engine]
+            key = (summary["language"], summary["engine"])
+            entry = pooled.setdefault(key, {"false": [], "true": [], "found": None,
+                                            "hours": defaultdict(float)})
+            for split in SPLITS:
+                entry["hours"][split] += summary["table"].get(split, {}).get(  # type: ignore[index]
+                    "minutes", 0.0) / 60
+            entry["false"] += [_report(r) for r in data["false_alarms"]  # type: ignore[operator]
+                               if (r["language"], r["engine"]) == key]
             true = [_report(r) for r in data["true_commands"]
-                    if r["language"] == language and r["engine"] == engine]
-            found = [a for a in data["analysis"]
-                     if a["language"] == language and a["engine"] == engine]
-            if not found:
-                print(f"{path}: no true commands for {language} {engine}")
-                continue
-            hours = {split: summary["table"].get(split, {}).get("minutes", 0.0) / 60
-                     for split in SPLITS}
-            compare(engine, language, false, true, found[0]["true_heard"],
-                    found[0]["true_total"], hours)
+                    if (r["language"], r["engine"]) == key]
+            found = [a for a in data["analysis"] if (a["language"], a["engine"]) == key]
+            if found and not entry["found"]:
+                entry["true"], entry["found"] = true, found[0]
+    for (language, engine), entry in pooled.items():
+        found = entry["found"]
+        if not found:
+            print(f"[{language}] {engine}: no true commands in {', '.join(map(str, paths))}")
+            continue
+        false: list[Report] = entry["false"]  # type: ignore[assignment]
+        hours: dict[str, float] = entry["hours"]  # type: ignore[assignment]
+        total = sum(hours.values())
+        print(f"\n[{language}] {engine}: {len(false)} false commands in {total * 60:.1f} min = "
+              f"{len(false) / total:.1f} per hour; by category: " + ", ".join(
+                  f"{c} {n}" for c, n in Counter(r.category for r in false).most_common()))
+        compare(engine, language, false, entry["true"], found["true_heard"],  # type: ignore[arg-type,index]
+                found["true_total"], hours)  # type: ignore[index]
     return 0
 
 

@@ -1,7 +1,8 @@
 """Continuous non-command speech and music for the false-alarm benchmark (false_alarms.py).
 
 A *stream* is a few minutes of one category (trainer chatter, a two-voice conversation,
-narration, spoken word over music, near-miss sentences, music alone) in one split
+narration, spoken word over music, near-miss sentences, music alone, short replies
+such as "Yeah, sure." or "Done deal." bandied between two voices) in one split
 ("tune" or "held-out": texts by file, voices by ``talk/voices.toml``) under one condition
 (clean, music bed, pink noise, reverb, far from the microphone). Each stream is a 16 kHz
 wav plus a JSON sidecar with every sentence's text, voice and start/end, so a command the
@@ -40,7 +41,8 @@ logger = logging.getLogger(__name__)
 TALK = HERE / "talk"
 RATE = speechgen.RATE
 SPLITS = ("tune", "held-out")
-CATEGORIES = ("trainer", "conversation", "narration", "spoken-word", "near-miss", "music")
+CATEGORIES = ("trainer", "conversation", "narration", "spoken-word", "near-miss", "music",
+              "short")
 SPEECH_CONDITIONS = ("clean", "music", "pink", "reverb", "far")
 """Rotated over a category's streams (spoken word is always over music, music alone is
 music)."""
@@ -256,7 +258,7 @@ def _sentences(language: str, category: str, split: str, voice_list: list[Voice]
     plan: list[tuple[str, Voice, float, int, int, float]] = []
     texts = paragraphs(language, category, split)
     order = rng.permutation(len(texts))
-    if category in ("trainer", "near-miss"):  # one paragraph: shuffle its sentences
+    if category in ("trainer", "near-miss", "short"):  # one paragraph: shuffle it
         lines = [line for p in texts for line in p]
         texts = [[lines[i] for i in rng.permutation(len(lines))]]
         order = np.array([0])
@@ -288,6 +290,9 @@ def _sentences(language: str, category: str, split: str, voice_list: list[Voice]
                 elif category == "spoken-word":
                     who = speaker(0)
                     pause = rng.uniform(0.4, 1.5)
+                elif category == "short":  # replies to and fro, a new pair now and then
+                    who = speaker(2 * (turn // 6) + turn % 2)
+                    pause = rng.uniform(0.4, 2.5)
                 else:  # trainer: a few sentences per trainer; near-miss: anyone
                     who = speaker(turn // 8 if category == "trainer" else turn)
                     pause = rng.uniform(0.8, 4.0) if category == "trainer" \
