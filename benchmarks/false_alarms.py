@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,9 +48,10 @@ import talkcorpus  # noqa: E402
 from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs  # noqa: E402
 from talkcorpus import CATEGORIES, SPLITS, Stream  # noqa: E402
 
-from voicecoach.cli.listen import load_recording  # noqa: E402
+from voicecoach.audio import MIC_BLOCK_SECONDS, read_recording  # noqa: E402
 from voicecoach.commands import load_vocabulary  # noqa: E402
-from voicecoach.recognizer import CommandRecognizer, create_recognizer, recognize_samples  # noqa: E402
+from voicecoach.recognition.base import Recognizer, recognize_samples  # noqa: E402
+from voicecoach.recognition.factory import GATE, create_recognizer  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +98,19 @@ def default_work() -> Path:
     return base / "voicecoach" / "false-alarms"
 
 
-def make_recognizer(language: str, engine: str) -> CommandRecognizer:
+GATED = True
+"""Whether recognisers get the utterance gate (``--no-gate``: what the engines alone hear)."""
+
+
+def make_recognizer(language: str, engine: str) -> Recognizer:
     """The recogniser ``voicecoach listen --file --lang L --engine E`` makes."""
-    return create_recognizer(language, engine, None, live=False)
+    return create_recognizer(language, engine, None, live=True, threaded=False,
+                             gate=GATE if GATED else None)
+
+
+def decode(recognizer: Recognizer, samples: np.ndarray) -> list:
+    """As ``voicecoach listen --file`` decodes: block by block, as a live microphone."""
+    return recognize_samples(recognizer, samples, MIC_BLOCK_SECONDS)
 
 
 def sentence_isolation(stream: Stream, start: float, end: float) -> tuple[
@@ -141,9 +153,9 @@ def decode_talk(streams: list[Stream], language: str, engine: str
     reports: list[Report] = []
     spent = 0.0
     for stream in streams:
-        samples = load_recording(stream.path)
+        samples = read_recording(stream.path)
         began = time.perf_counter()
-        heard = recognize_samples(recognizer, samples)
+        heard = decode(recognizer, samples)
         spent += time.perf_counter() - began
         runs = speech_runs(samples) if heard else []
         for found in heard:
@@ -179,7 +191,7 @@ def decode_commands(language: str, engine: str) -> tuple[list[Report], int, int]
         signal, start, end = case.audio(lead=COMMAND_LEAD, tail=COMMAND_LEAD)
         signal = np.clip(signal + talkcorpus.MIC_FLOOR
                          * noise.standard_normal(signal.size).astype(np.float32), -1, 1)
-        heard = recognize_samples(recognizer, signal)
+        heard = decode(recognizer, signal)
         if [h.command for h in heard] != [case.expected]:
             continue
         found = heard[0]
@@ -220,7 +232,8 @@ def summarise(engine: str, language: str, reports: list[Report], streams: list[S
     print(f"  {'':<26} {'minutes':>8} {'false':>6} {'per hour':>9}")
     table = {}
     for key in seconds:
-        print(f"  {key:<26} {seconds[key] / 60:8.1f} {counts[key]:6d} {per_hour(counts[key], seconds[key]):>9}")
+        rate = per_hour(counts[key], seconds[key])
+        print(f"  {key:<26} {seconds[key] / 60:8.1f} {counts[key]:6d} {rate:>9}")
         table[key] = {"minutes": round(seconds[key] / 60, 2), "false": counts[key],
                       "per_hour": round(counts[key] / (seconds[key] / 3600), 2)}
     by_command = Counter(r.command for r in reports)
@@ -266,7 +279,8 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
             ("sentence length (s, truth)", lambda r: r.truth.run if r.truth else None),
             ("confidence", lambda r: r.confidence)]
     for name, get in rows:
-        def values(items: list[Report]) -> list[float]:
+        def values(items: list[Report], get: Callable[[Report], float | None] = get
+                   ) -> list[float]:
             return [v for v in (get(r) for r in items) if v is not None]
         print(f"  {name:<34} {_quantiles(values(true)):>17} {_quantiles(values(false)):>17} "
               f"{_quantiles(values(tune)):>17}")
@@ -277,7 +291,8 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
     for after in AFTER_GRID:
         for run in RUN_GRID:
             for before in BEFORE_GRID:
-                def keep(r: Report) -> bool:
+                def keep(r: Report, after: float = after, run: float = run,
+                         before: float = before) -> bool:
                     return r.vad.after >= after and r.vad.run <= run and r.vad.before >= before
                 kept = [r for r in true if keep(r)]
                 left = {split: sum(keep(r) for r in false if r.split == split)
@@ -415,8 +430,12 @@ def main() -> int:
                         help="make (or with --keep, complete) the corpus and stop")
     parser.add_argument("--analyse", type=Path, nargs="+", metavar="JSON",
                         help="only redo the isolation analysis from earlier --json files")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="without the utterance gate (what the engines alone report)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    global GATED
+    GATED = not args.no_gate
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.highpass import HighPass
+from voicecoach.recognition.highpass import HighPass
 
 logger = logging.getLogger(__name__)
 

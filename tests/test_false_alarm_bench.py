@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
