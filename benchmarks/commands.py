@@ -1,7 +1,7 @@
 """Spoken-command accuracy and latency benchmark (targets: >= 97 % both ways, median
 latency <= 300 ms).
 
-    python benchmarks/commands.py [--quick] [--lang en ko] [--no-latency | --paced]
+    scripts/dev benchmarks/commands.py [--quick] [--lang en ko] [--no-latency | --paced]
                                   [--extra-held-out | --voices VOICE ...]
 
 For every language: synthetic utterances (benchmarks/commandset.py) run through each
@@ -27,13 +27,8 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from commandset import EXTRA_VOICES, TUNING_VOICES, Case, cases
 
 from voicecoach.audio import MIC_BLOCK_SECONDS

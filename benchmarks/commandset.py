@@ -8,15 +8,10 @@ Used by benchmarks/commands.py; audio comes from tests/speechgen.py.
 from __future__ import annotations
 
 import itertools
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 import speechgen
 
 # Benchmark utterances (test data, not product phrases): {phrase: expected command}.

@@ -12,7 +12,7 @@ The three are run interleaved ``--repeats`` times; figures are medians. Wall-clo
 (what the user waits) is judged against the targets (warm <= 1.3, cold <= 2.0); CPU
 time (user + system, ffmpeg included) is printed too, as it is steadier on a busy box.
 
-    python benchmarks/export_speed.py [--repeats 3] [--minutes 30] [--bitrate 64k]
+    scripts/dev benchmarks/export_speed.py [--repeats 3] [--minutes 30] [--bitrate 64k]
 """
 
 from __future__ import annotations

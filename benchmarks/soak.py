@@ -27,11 +27,11 @@ long. Meanwhile:
 (another voice reading text without command words, or silence), to tell the cost of
 recognising speech from the cost of self-triggers. ``--keys-only`` is the control.
 
-    python benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter|hybrid]
+    scripts/dev benchmarks/soak.py [--minutes 60] [--engine pocketsphinx|vosk|spotter|hybrid]
                               [--lang en|ko]
                               [--mic room|babble|quiet] [--output-latency S] [--keys-only]
                               [--keep DIR]
-    python benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep
+    scripts/dev benchmarks/soak.py --analyse DIR      # figures of a run kept with --keep
 """
 
 from __future__ import annotations
@@ -49,9 +49,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 from rigs import PLAYED_RATE, PulseRig, espeak, pulse_rig, write_wav
 
 from voicecoach.audio import from_int16, to_int16

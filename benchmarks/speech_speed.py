@@ -10,7 +10,7 @@ sample values, plus the count words) and prints milliseconds per phrase:
 Also prints engine start-up (first SpeechRenderer in the process). Each figure is the
 median of ``--repeats`` runs, each in a fresh temporary cache.
 
-    python benchmarks/speech_speed.py [--repeats 3] [--lang en ko]
+    scripts/dev benchmarks/speech_speed.py [--repeats 3] [--lang en ko]
 """
 
 from __future__ import annotations

@@ -31,8 +31,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE.parent / "scripts" / "spotter"))
 
 import speechgen  # noqa: E402
 

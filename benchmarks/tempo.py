@@ -14,9 +14,9 @@ It prints the max and median |error| (target: every count within 5 ms) and the d
 loop (``sd.play`` + wait, then ``sleep(interval - clip length)``) and by a loop that
 sleeps to absolute deadlines before each ``sd.play``, for comparison.
 
-    python benchmarks/tempo.py                 # 20-minute session, 2-minute naive loop
-    python benchmarks/tempo.py --minutes 1 --naive-minutes 0.5
-    python benchmarks/tempo.py --minutes 2 --naive-minutes 0 --busy 2   # under CPU load
+    scripts/dev benchmarks/tempo.py                 # 20-minute session, 2-minute naive loop
+    scripts/dev benchmarks/tempo.py --minutes 1 --naive-minutes 0.5
+    scripts/dev benchmarks/tempo.py --minutes 2 --naive-minutes 0 --busy 2   # under CPU load
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 from rigs import PLAYED_RATE, PulseRig, espeak, onsets, pulse_rig
 
 WORDS = ("one", "two", "three", "four")

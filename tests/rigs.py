@@ -58,6 +58,7 @@ import numpy as np
 from voicecoach.audio import PLAYBACK_RATE, from_int16, to_int16
 from voicecoach.paths import cache_dir
 
+TESTS_DIR = Path(__file__).resolve().parent
 PLAYED_RATE = PLAYBACK_RATE
 """Rate of the ALSA file rig's played file and of PulseRig recordings."""
 CAPTURE_RATE = 16000
@@ -72,6 +73,9 @@ def _child_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str
     env["VOICECOACH_CACHE"] = os.environ.get("VOICECOACH_CACHE", str(cache_dir()))
     env["HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
+    # Children import the rig's helpers (``from rigs import ...``) as the tests do.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(TESTS_DIR),
+                                                     os.environ.get("PYTHONPATH"))))
     env.update(extra or {})
     return env
 
@@ -385,7 +389,6 @@ def onsets(samples: np.ndarray, threshold: float = 0.05, min_gap: int = 200) -> 
 # --------------------------------------------------------------------------------------
 # Driving the live player in a rig's child process.
 
-TESTS_DIR = Path(__file__).resolve().parent
 
 
 def run_player(rig: _ChildRunner, spec: dict[str, object], timeout: float = 120) -> dict:
@@ -400,8 +403,7 @@ def run_player(rig: _ChildRunner, spec: dict[str, object], timeout: float = 120)
     Returns {"rate", "preroll", "underflows", "latency",
     "events": [[kind, cue, plan, stream, held, dac], ...]}.
     """
-    code = (f"import sys; sys.path.insert(0, {str(TESTS_DIR)!r})\n"
-            f"from rigs import child_player; child_player({json.dumps(spec)!r})")
+    code = f"from rigs import child_player; child_player({json.dumps(spec)!r})"
     result = rig.run_json(code, timeout=timeout)
     assert isinstance(result, dict)
     return result

@@ -4,7 +4,6 @@ every category, and the detector finds real espeak-ng sentences where they were 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,6 @@ import pytest
 import speechgen
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
 
 import talkcorpus  # noqa: E402
 from isolation import isolation, speech_runs  # noqa: E402

@@ -4,15 +4,10 @@ speak, its speaker warp moves what it says it moves, its labels fall where comma
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import speechgen
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "spotter"))
-
 import train
 from voicewarp import warp_voice
 

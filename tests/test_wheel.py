@@ -139,11 +139,7 @@ def test_the_spotter_hears_commands_with_the_shipped_feature_models(
 def test_the_wheel_check_evaluates_markers_for_the_target_python(installed: Installed) -> None:
     """scripts/check_wheels.py passes pip the requirements of the version it checks (pip
     alone would judge ``python_version`` markers by the interpreter running it)."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import check_wheels
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+    import check_wheels
     names = {version: {check_wheels.Requirement(text).name
                        for text in check_wheels.requirements_for(installed.wheel, version, "")}
              for version in ("3.12", "3.13")}

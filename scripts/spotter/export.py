@@ -1,6 +1,6 @@
 """Trained sklearn pipeline (pickle) -> the runtime's spotter weight file (.npz).
 
-    python scripts/spotter/export.py MODEL.pkl voicecoach/data/spotter-LANG.npz
+    scripts/dev scripts/spotter/export.py MODEL.pkl voicecoach/data/spotter-LANG.npz
 
 The pipeline must be StandardScaler -> MLPClassifier with one ReLU hidden layer and a
 softmax output over the classes 0..6 (none, then the canonical commands in order).

@@ -1,6 +1,6 @@
 """Train a command spotter: synthetic speech streams -> speech embeddings -> MLP -> .npz.
 
-    python scripts/spotter/train.py --lang en|ko [--streams N] [--seed S]
+    scripts/dev scripts/spotter/train.py --lang en|ko [--streams N] [--seed S]
                                     [--out voicecoach/data/spotter-LANG.npz] [--work DIR]
 
 The data recipe, cost and held-out voices are in README.md next to this file.
@@ -16,7 +16,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import random
 import re
-import sys
 import tempfile
 import time
 import tomllib
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path[:0] = [str(HERE), str(REPO), str(REPO / "tests")]
 
 import speechgen
 from export import CLASSES, EMBEDDING_SIZE, FRAMES, export
