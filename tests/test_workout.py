@@ -74,6 +74,61 @@ def test_cli_validate_broken_file_one_line_exit_2(tmp_path: Path) -> None:
     assert str(path) in result.stderr and "exercise[1].reps" in result.stderr
 
 
+SEVERAL_PROBLEMS = '''
+name = "Several"
+rounds = 0
+[[exercise]]
+name = "Squat"
+rep = 2
+[[exercise.phase]]
+name = "down"
+kind = "sideways"
+seconds = 2
+[[exercise]]
+name = "Hold"
+hold_seconds = -5
+'''
+
+
+def test_cli_validate_reports_every_problem(tmp_path: Path) -> None:
+    """The README promises one line per problem: the first must not hide the others."""
+    path = tmp_path / "several.toml"
+    path.write_text(SEVERAL_PROBLEMS, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    fields = ["rounds", "exercise[1].rep", "exercise[1].phase[1].kind",
+              "exercise[2].hold_seconds"]
+    assert len(lines) == len(fields), lines
+    for line, field in zip(sorted(lines), sorted(fields)):
+        assert str(path) in line
+    for field in fields:
+        assert sum(f": {field}:" in line for line in lines) == 1, (field, lines)
+
+
+def test_loading_a_file_with_several_problems_stays_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "several.toml"
+    path.write_text(SEVERAL_PROBLEMS, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_workout(str(path))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path))
+    assert "3 more problems" in message and "validate" in message
+
+
+@pytest.mark.parametrize("label,text,words", BROKEN[1:], ids=[b[0] for b in BROKEN[1:]])
+def test_one_mistake_is_one_problem(tmp_path: Path, label: str, text: str,
+                                    words: list[str]) -> None:
+    """Validation goes on past a problem without reporting its consequences as more."""
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_workout(str(path))
+    assert len(caught.value.problems) == 1, caught.value.problems
+
+
 def test_cli_validate_good_file(tmp_path: Path) -> None:
     path = tmp_path / "good.toml"
     path.write_text(VALID, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -12,8 +13,8 @@ from voicecoach.cli._options import add_workout_arguments, plan_request
 from voicecoach.plan import Plan, make_plan
 from voicecoach.phrases import load_phrases
 from voicecoach.timeline import CueKind, MarkKind
-from voicecoach.workout import (Exercise, builtin_workouts, load_workout, parse_workout,
-                                resolve_workout)
+from voicecoach.workout import (Exercise, WorkoutError, builtin_workouts, load_workout,
+                                parse_workout, resolve_workout)
 from voicecoach.tomlfile import read_toml
 
 
@@ -115,7 +116,12 @@ def run_show(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     load_phrases(args.lang)
     path = resolve_workout(str(args.file), args.lang)
-    workout = parse_workout(read_toml(path), path)
+    try:
+        workout = parse_workout(read_toml(path), path)
+    except WorkoutError as error:  # one line per problem, as the README promises
+        for problem in error.problems:
+            print(f"voicecoach: error: {problem}", file=sys.stderr)
+        return error.exit_code
     reps = sum(e.reps * e.sets * max(1, len(e.sides)) for e in workout.exercises)
     print(f"{path}: OK: '{workout.name}', {len(workout.exercises)} exercise(s), "
           f"{reps} reps in all, {workout.rounds} round(s)")
