@@ -296,3 +296,24 @@ def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:
     assert run.returncode == InputError.exit_code
     assert run.stderr.count("\n") == 1 and "out.wma" in run.stderr and ".m4a" in run.stderr
     assert run.stdout == "" and not cache.exists()  # nothing synthesised
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "missing folder", "timeline folder"])
+def test_cli_refuses_an_unwritable_output_before_any_synthesis(tmp_path: Path,
+                                                               read_only_dir: Path,
+                                                               where: str) -> None:
+    """A folder the file cannot be written to fails at once, not after minutes of speech."""
+    cache = tmp_path / "cache"
+    output = {"read-only folder": read_only_dir / "out.mp3",
+              "missing folder": tmp_path / "nowhere" / "out.mp3",
+              "timeline folder": tmp_path / "out.mp3"}[where]
+    extra = ["--timeline", str(tmp_path / "nowhere" / "cues.json")] if where == "timeline folder" else []
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "export", WORKOUT, "-o",
+                          str(output), *extra], capture_output=True, text=True,
+                         env=dict(os.environ, VOICECOACH_CACHE=str(cache)), timeout=120)
+    assert run.returncode == OutputError.exit_code, run.stderr
+    named = "cues.json" if where == "timeline folder" else "out.mp3"
+    assert run.stderr.count("\n") == 1 and named in run.stderr, run.stderr
+    assert "synthesising" not in run.stderr and not cache.exists()  # nothing synthesised
+    assert run.stdout == "" and not output.exists()
+    assert leftovers(read_only_dir) == []

@@ -18,8 +18,8 @@ import numpy as np
 from voicecoach.audio import SAMPLE_RATE
 from voicecoach.earcons import load_earcon
 from voicecoach.errors import InputError
-from voicecoach.export import (check_bitrate, check_output, export_audio, supports_chapters,
-                               write_timeline_json)
+from voicecoach.export import (check_bitrate, check_output, check_writable, export_audio,
+                               supports_chapters, write_timeline_json)
 from voicecoach.phrases import Phrases
 from voicecoach.plan import PlanRequest, load_plan_workout
 from voicecoach.render import CHUNK_SAMPLES, plan_mix, render_chunks
@@ -77,6 +77,8 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     if not (math.isfinite(gap) and gap >= 0):
         raise InputError(f"--gap {gap:g}: give zero or more seconds")
     check_output(output)  # fail on a bad path before any slow work
+    if timeline_path is not None:
+        check_writable(timeline_path)
     if bitrate:
         check_bitrate(bitrate)
     timings: dict[str, float] = {}
