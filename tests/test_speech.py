@@ -231,3 +231,14 @@ def test_voices_command_lists_ids_for_a_language(capsys: pytest.CaptureFixture[s
 
     assert main(["voices", "--lang", "xx"]) == 2
     assert "no voice for language 'xx'" in capsys.readouterr().err
+
+
+def test_voices_command_marks_each_languages_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --lang, the default of every language listed is marked (it was none)."""
+    assert main(["voices"]) == 0
+    starred = {line.split()[1] for line in capsys.readouterr().out.splitlines()
+               if line.startswith("*")}
+    assert {default_voice("en"), default_voice("ko"), default_voice("de")} <= starred
+    assert "gmw/en" not in starred  # one default per language: en-gb is not English's
+    bases = {voice.languages[0].split("-")[0] for voice in list_voices()}
+    assert len(starred) == len(bases)
