@@ -166,6 +166,18 @@ def test_hip_thrust_is_the_documented_exercise() -> None:
     assert lower.count is CountStyle.UP and lower.beats == 3
 
 
+@pytest.mark.parametrize("language,words", [("en", ["thighs", "parallel to the floor",
+                                                     "glutes", "core"]),
+                                            ("ko", ["허벅지", "평행", "엉덩이에 힘", "복부"])])
+def test_hip_thrust_top_position_is_thighs_parallel(language: str, words: list[str]) -> None:
+    """The drive ends with the thighs parallel to the floor (not the hips "level with"
+    it), glutes squeezed and core braced."""
+    step = load_workout("hip-thrust", language).exercises[0].setup[2]
+    for word in words:
+        assert word in step, (word, step)
+    assert "level with" not in step and "수평" not in step
+
+
 def test_other_builtins_use_other_parts_of_the_format() -> None:
     hold = load_workout("glute-bridge-hold").exercises[0]
     assert hold.is_hold and hold.sets == 3 and hold.rest_between_sets > 0
