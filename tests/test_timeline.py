@@ -78,6 +78,28 @@ def test_a_gate_follows_each_setup_step_after_its_speech() -> None:
             assert cue.time >= step_speech.time + step_speech.duration
 
 
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_hip_thrust_tip_comes_before_the_bar_is_loaded(language: str) -> None:
+    """"Learn the range of motion without weight first" is advice for before the bar is on
+    the hips: it leads step 2 (loading), after step 1 is confirmed, not after the setup."""
+    workout = load_workout("hip-thrust", language)
+    exercise = workout.exercises[0]
+    timeline = compiled("hip-thrust", language)
+    speech = [c for c in timeline.cues if c.kind in (CueKind.SPEECH, CueKind.GATE)]
+    texts = [c.text for c in speech]
+    tip = texts.index(exercise.tip)
+    assert texts[tip - 1] == "step 1" and speech[tip - 1].kind is CueKind.GATE
+    assert texts[tip + 1] == exercise.setup[1]  # loading the bar
+    assert speech[tip].position.step == 2
+
+
+def test_tip_follows_the_last_step_by_default() -> None:
+    exercise = load_workout("glute-bridge-hold").exercises[0]
+    timeline = compiled("glute-bridge-hold")
+    texts = [c.text for c in timeline.cues if c.kind in (CueKind.SPEECH, CueKind.GATE)]
+    assert texts[texts.index(exercise.tip) - 1] == f"step {len(exercise.setup)}"
+
+
 def test_sequential_speech_never_overlaps_outside_tempo() -> None:
     for name in ("hip-thrust", "glute-bridge-hold", "lower-body-circuit"):
         assert compiled(name).crowded_speech() == []

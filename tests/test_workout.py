@@ -44,6 +44,10 @@ BROKEN = [
     ("duplicate phase names", VALID + '[[exercise.phase]]\nname = "down"\nkind = "concentric"\nseconds = 1\n',
      ["exercise[1].phase", "share a name"]),
     ("empty setup step", VALID.replace("reps = 2", 'reps = 2\nsetup = [""]'), ["exercise[1].setup", "non-empty"]),
+    ("tip placed after a missing step", VALID.replace("reps = 2", 'reps = 2\nsetup = ["a"]\ntip = "t"\ntip_after_step = 2'),
+     ["exercise[1].tip_after_step", "between 0 and 1"]),
+    ("tip_after_step without a tip", VALID.replace("reps = 2", 'reps = 2\nsetup = ["a"]\ntip_after_step = 0'),
+     ["exercise[1].tip_after_step", "no tip"]),
     ("side cue for an unused side", VALID.replace("reps = 2", 'reps = 2\nsides = ["left"]\nside_cues = { right = "x" }'),
      ["side_cues.right", "unknown field"]),
 ]

@@ -342,11 +342,15 @@ def _compile_exercise(b: _Builder, number: int, exercise: Exercise, first_round:
                             phase="", phase_kind="", step=0)
     b.say("exercise_start", exercise=exercise.name)
     if first_round:
+        tip_after = (len(exercise.setup) if exercise.tip_after_step is None
+                     else exercise.tip_after_step)
         for step, text in enumerate(exercise.setup, start=1):
             b.mark(MarkKind.STEP, f"step {step}", step=step)
+            if exercise.tip and step - 1 == tip_after:  # leads into the step it precedes
+                b.speak(exercise.tip)
             b.speak(text)
             b.gate(f"step {step}")
-        if exercise.tip:
+        if exercise.tip and tip_after == len(exercise.setup):
             b.speak(exercise.tip)
     b.position = replace(b.position, step=0)
     sides = exercise.sides or ("",)

@@ -70,6 +70,8 @@ class Exercise:
     name: str
     setup: tuple[str, ...] = ()
     tip: str = ""
+    tip_after_step: int | None = None
+    """Setup step the tip follows (0: before the first); None: after the last."""
     sides: tuple[str, ...] = ()
     sets: int = 1
     reps: int = 0
@@ -210,7 +212,7 @@ class _Fields:
 
 PHASE_FIELDS = ("name", "kind", "seconds", "say", "count", "count_every", "min_seconds",
                 "max_seconds")
-EXERCISE_FIELDS = ("name", "setup", "tip", "sides", "sets", "reps", "phase", "hold_seconds",
+EXERCISE_FIELDS = ("name", "setup", "tip", "tip_after_step", "sides", "sets", "reps", "phase", "hold_seconds",
                    "hold_call_every", "side_cues", "rest_between_sides", "rest_between_sets",
                    "rest_after")
 WORKOUT_FIELDS = ("name", "description", "rounds", "rest_between_rounds", "exercise")
@@ -268,8 +270,14 @@ def _parse_exercise(path: Path, where: str, table: Any, problems: list[str]) -> 
             fields.fail("phase", "an exercise with reps needs at least one [[exercise.phase]]")
         elif phases_ok and phases and sum(p.seconds for p in phases) <= 0:
             fields.fail("phase", "the phases of a rep add up to zero seconds")
+    setup, tip = fields.texts("setup"), fields.text("tip", "")
+    tip_after_step = None
+    if "tip_after_step" in fields.table:
+        tip_after_step = fields.integer("tip_after_step", len(setup), low=0, high=len(setup))
+        if not tip and fields.ok("tip"):
+            fields.fail("tip_after_step", "there is no tip to place; add tip = \"...\"")
     return Exercise(
-        name=fields.text("name"), setup=fields.texts("setup"), tip=fields.text("tip", ""),
+        name=fields.text("name"), setup=setup, tip=tip, tip_after_step=tip_after_step,
         sides=sides, sets=fields.integer("sets", 1, low=1, high=50), reps=reps,
         phases=phases, hold_seconds=hold,
         hold_call_every=fields.number("hold_call_every", 10.0, low=0.0),
