@@ -44,6 +44,15 @@ def test_builtin_cues_fit_their_phases_in_real_speech(tmp_path: Path, name: str,
     assert "warning" not in result.stdout, result.stdout
 
 
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_shortest_lowering_still_fits_its_cue(tmp_path: Path, language: str) -> None:
+    """At 2 s the lowering has two beats: the two halves of its cue, no count, no crowding."""
+    result = voicecoach("show", "hip-thrust", "--lang", language, "--phase-seconds", "lower=2",
+                        cache=tmp_path / language)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stdout, result.stdout
+
+
 def test_show_unknown_workout_exit_2_lists_names(tmp_path: Path) -> None:
     result = voicecoach("show", "squats-of-doom", cache=tmp_path)
     assert result.returncode == 2

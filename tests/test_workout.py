@@ -48,6 +48,10 @@ BROKEN = [
      ["exercise[1].tip_after_step", "between 0 and 1"]),
     ("tip_after_step without a tip", VALID.replace("reps = 2", 'reps = 2\nsetup = ["a"]\ntip_after_step = 0'),
      ["exercise[1].tip_after_step", "no tip"]),
+    ("texts per beat in an uncounted phase", VALID.replace('count = "up"', 'say = ["a", "b"]'),
+     ["exercise[1].phase[1].say", "counted phase"]),
+    ("more texts than beats", VALID.replace('count = "up"', 'count = "up"\nsay = ["a", "b", "c"]'),
+     ["exercise[1].phase[1].say", "3 texts", "2 beat(s)"]),
     ("side cue for an unused side", VALID.replace("reps = 2", 'reps = 2\nsides = ["left"]\nside_cues = { right = "x" }'),
      ["side_cues.right", "unknown field"]),
 ]

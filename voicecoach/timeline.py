@@ -276,6 +276,8 @@ class _Builder:
         words = [self.phrases.count(n) for n in numbers]
         if say:
             words[0] = say
+        for beat, text in enumerate(phase.say_next[:beats - 1], start=1):
+            words[beat] = text  # the rest of a cue too long for one beat
         return words
 
     def hold(self, exercise: Exercise) -> None:

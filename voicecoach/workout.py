@@ -54,6 +54,9 @@ class Phase:
     count_every: float = 1.0
     min_seconds: float = 0.0
     max_seconds: float = MAX_SECONDS
+    say_next: tuple[str, ...] = ()
+    """Counted phases: said on the beats after the first, in place of their counts
+    (``say = ["Lower slowly", "foot still up"]``: a cue too long for one beat, split)."""
 
     @property
     def beats(self) -> int:
@@ -230,9 +233,27 @@ def _parse_phase(path: Path, where: str, table: Any, problems: list[str]) -> Pha
     if (fields.ok("seconds", "count", "count_every") and count is not CountStyle.NONE
             and seconds < count_every):
         fields.fail("count", f"a counted phase needs seconds >= count_every ({count_every:g})")
+    say, say_next = "", ()
+    if not isinstance(fields.table.get("say"), list):
+        say = fields.text("say", "")
+    else:  # one text per beat, from the first
+        parts = fields.texts("say")
+        fewest = math.floor(low / count_every + 1e-9)
+        if not parts:
+            if fields.ok("say"):
+                fields.fail("say", "an empty list; give text, or one text per beat")
+        elif count is CountStyle.NONE:
+            fields.fail("say", "a list (one text per beat) needs a counted phase: "
+                        'set count = "up" or "down", or give one text')
+        elif fields.ok("min_seconds", "count_every") and len(parts) > max(1, fewest):
+            fields.fail("say", f"{len(parts)} texts but the phase has {max(1, fewest)} "
+                        f"beat(s) at its shortest ({low:g} s); give at most that many")
+        else:
+            say, say_next = parts[0], parts[1:]
     return Phase(name=fields.text("name"), kind=fields.choice("kind", PhaseKind),
-                 seconds=seconds, say=fields.text("say", ""), count=count,
-                 count_every=count_every, min_seconds=low, max_seconds=high)
+                 seconds=seconds, say=say, count=count,
+                 count_every=count_every, min_seconds=low, max_seconds=high,
+                 say_next=say_next)
 
 
 def _parse_exercise(path: Path, where: str, table: Any, problems: list[str]) -> Exercise:

@@ -89,7 +89,7 @@ def print_plan(plan: Plan, gap: float, console: Console) -> None:
                 counted = (f"{phase.count.value}, every {phase.count_every:g} s"
                            if phase.beats else "-")
                 table.add_row(phase.name, phase.kind.value, f"{phase.seconds:g}", counted,
-                              phase.say)
+                              " | ".join((phase.say, *phase.say_next)))
             console.print(table)
     sides = [c for c in timeline.cues if c.kind is CueKind.MARK and c.mark is MarkKind.SIDE]
     console.print(f"\nTotal: {clock(timeline.duration)} of coaching, plus {timeline.gates} "
