@@ -231,7 +231,7 @@ def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 def test_cli_prints_one_result_line_and_progress_on_stderr(hip_thrust) -> None:
     run = hip_thrust["runs"][".mp3"]
     lines = run.stdout.splitlines()
-    assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "2 chapters" in lines[0]
+    assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "3 chapters" in lines[0]
     assert "synthesising phrases" in run.stderr and "mixing and encoding" in run.stderr
 
 
@@ -250,7 +250,7 @@ def test_mp3_has_one_chapter_per_side_and_the_workout_tags(hip_thrust) -> None:
     expected = timeline.chapters(E2E_GAP)
     frames = id3_chapters(path)
     assert [title for title, _, _ in frames.chapters] == [c.title for c in expected]
-    assert len(expected) == 2 and len(frames.toc_children) == 2
+    assert len(expected) == 3 and len(frames.toc_children) == 3  # setup, left, right
     assert probe(path).tags["title"] == timeline.title
 
 

@@ -135,10 +135,31 @@ def test_gaps_shift_later_cues_and_chapters() -> None:
     last = len(timeline.cues) - 1
     assert gapped[last].time - no_gap[last].time == pytest.approx(4.0 * timeline.gates)
     chapters = timeline.chapters(4.0)
-    assert [c.title for c in chapters] == ["Eccentric single-leg hip thrust: Left side",
+    assert [c.title for c in chapters] == ["Eccentric single-leg hip thrust",
+                                           "Eccentric single-leg hip thrust: Left side",
                                            "Eccentric single-leg hip thrust: Right side"]
     assert chapters[0].start == 0 and chapters[-1].end == pytest.approx(timeline.total_seconds(4.0))
-    assert chapters[0].end == chapters[1].start
+    assert chapters[0].end == chapters[1].start and chapters[1].end == chapters[2].start
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_setup_is_its_own_chapter_and_a_side_starts_with_its_side(language: str) -> None:
+    """The intro and setup used to open the "Left side" chapter; they have their own."""
+    timeline = compiled("hip-thrust", language)
+    scheduled = timeline.scheduled(3.0)
+    chapters = timeline.chapters(3.0)
+    sides = [item.time for item in scheduled if item.cue.mark is MarkKind.SIDE]
+    steps = [item.time for item in scheduled if item.cue.mark is MarkKind.STEP]
+    assert len(chapters) == 3 and [c.start for c in chapters[1:]] == pytest.approx(sides)
+    assert all(chapters[0].start <= t < chapters[0].end for t in steps)
+
+
+def test_exercise_without_setup_still_opens_with_its_first_side() -> None:
+    timeline = compiled("lower-body-circuit")
+    titles = [c.title for c in timeline.chapters(3.0)]
+    # round 2 reads no setup: the lunge's chapters are its sides only
+    assert titles[-4:] == ["Tempo squat", "Reverse lunge: Left side", "Reverse lunge: Right side",
+                           "Wall sit"]
 
 
 def test_hold_calls_time_and_counts_down() -> None:

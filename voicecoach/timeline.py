@@ -124,20 +124,28 @@ class Timeline:
         return self.duration + gap * self.gates
 
     def chapters(self, gap: float) -> list[Chapter]:
-        """One chapter per exercise side (per exercise when it has no sides)."""
+        """One chapter per exercise side (per exercise when it has no sides).
+
+        An exercise with setup steps keeps a chapter of its own, named after it, for
+        the setup (and, first, the workout's intro), so a side's chapter starts with
+        that side; without setup the exercise's chapter becomes its first side's.
+        """
         scheduled = self.scheduled(gap)
         end_of_all = self.total_seconds(gap)
         starts: list[tuple[float, str]] = []
         first_side = False  # the next SIDE mark is its exercise's first
+        setup = False  # the current exercise read setup steps before its first side
         for item in scheduled:
             cue = item.cue
             if cue.kind is not CueKind.MARK:
                 continue
             if cue.mark is MarkKind.EXERCISE:
                 starts.append((item.time, cue.text))
-                first_side = True
+                first_side, setup = True, False
+            elif cue.mark is MarkKind.STEP and first_side:
+                setup = True
             elif cue.mark is MarkKind.SIDE and cue.position.side:
-                if first_side:  # the exercise's chapter becomes its first side's
+                if first_side and not setup:  # the exercise's chapter becomes the side's
                     starts[-1] = (starts[-1][0], cue.text)
                 else:
                     starts.append((item.time, cue.text))
