@@ -162,6 +162,19 @@ def test_exercise_without_setup_still_opens_with_its_first_side() -> None:
                            "Wall sit"]
 
 
+@pytest.mark.parametrize("name", ["hip-thrust", "glute-bridge-hold", "lower-body-circuit"])
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_title_is_not_said_twice_in_a_row(name: str, language: str) -> None:
+    """A workout named after its one exercise said the name in the intro and again at
+    once as the exercise's announcement."""
+    workout = load_workout(name, language)
+    speech = [c.text for c in compiled(name, language).cues if c.kind is CueKind.SPEECH]
+    first = workout.exercises[0].name
+    assert first.casefold() in " ".join(speech[:3]).casefold()  # said once, early
+    for before, after in zip(speech, speech[1:]):
+        assert not (first.casefold() in before.casefold() and first.casefold() in after.casefold()), (before, after)
+
+
 def test_hold_calls_time_and_counts_down() -> None:
     timeline = compiled("glute-bridge-hold")
     holds = [c for c in timeline.cues if c.mark is MarkKind.HOLD]

@@ -218,6 +218,12 @@ class _Builder:
     def say(self, key: str, **values: object) -> None:
         self.speak(self.phrases.say(key, **values))
 
+    def just_introduced(self, name: str) -> bool:
+        """Whether the last words spoken already named ``name`` (the workout's title
+        often is its one exercise's name: said twice in a row, it sounds like a glitch)."""
+        spoken = [c.text for c in self.cues if c.kind is CueKind.SPEECH]
+        return bool(spoken) and name.casefold() in spoken[-1].casefold()
+
     def earcon(self, name: str, at: float | None = None, lead: float = EARCON_LEAD) -> None:
         time = self.now if at is None else at
         self.cues.append(Cue(time, CueKind.EARCON, name, 0.0, None, self.position))
@@ -350,7 +356,8 @@ def _compile_exercise(b: _Builder, number: int, exercise: Exercise, first_round:
     exercise_index = b.mark(MarkKind.EXERCISE, exercise.name, exercise=number,
                             exercise_name=exercise.name, set=0, side="", rep=0, reps=0,
                             phase="", phase_kind="", step=0)
-    b.say("exercise_start", exercise=exercise.name)
+    if not (number == 0 and first_round and b.just_introduced(exercise.name)):
+        b.say("exercise_start", exercise=exercise.name)
     if first_round:
         tip_after = (len(exercise.setup) if exercise.tip_after_step is None
                      else exercise.tip_after_step)
