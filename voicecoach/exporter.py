@@ -85,7 +85,7 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     started = time.perf_counter()
     workout, phrases = load_plan_workout(request)
     speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
-                            cache_dir=cache_dir)
+                            cache_dir=cache_dir, pronounce=phrases.pronounce)
     speech.render_all(spoken_texts(workout, phrases), progress=stages.phrases)
     timeline = compile_timeline(workout, phrases, speech.duration)
     if transform is not None:

@@ -6,7 +6,7 @@ Lives in ``prompts/<lang>/phrases.toml`` so another language is a folder away.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicecoach.errors import InputError
@@ -32,6 +32,9 @@ class Phrases:
     templates: dict[str, str]
     counts: tuple[str, ...]
     sides: dict[str, str]
+    pronounce: dict[str, str] = field(default_factory=dict)
+    """Word -> respelling for the speech engine only (``[pronounce]``): words espeak-ng
+    says badly enough to be misheard; displayed text keeps the real spelling."""
 
     def say(self, key: str, **values: object) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -75,4 +78,9 @@ def load_phrases(language: str) -> Phrases:
     sides = data.get("sides", {})
     if not isinstance(sides, dict):
         raise InputError(f"{path}: sides: expected a table like left = \"Left\"")
-    return Phrases(language, path, dict(templates), tuple(counts), dict(sides))
+    pronounce = data.get("pronounce", {})
+    if not (isinstance(pronounce, dict) and all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in pronounce.items())):
+        raise InputError(f"{path}: pronounce: expected a table like Eccentric = \"Ex-centric\"")
+    return Phrases(language, path, dict(templates), tuple(counts), dict(sides), dict(pronounce))

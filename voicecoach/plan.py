@@ -50,6 +50,7 @@ def make_plan(request: PlanRequest, speech: SpeechRenderer | None = None) -> Pla
     """Load, check and compile the requested workout, timing speech as it is rendered."""
     workout, phrases = load_plan_workout(request)
     if speech is None:
-        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate)
+        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
+                                pronounce=phrases.pronounce)
     timeline = compile_timeline(workout, phrases, speech.duration)
     return Plan(workout, phrases, speech, timeline)

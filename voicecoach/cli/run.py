@@ -134,7 +134,8 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
         if not args.keys_only:
             threading.Thread(target=_load_recognizer, args=(args, recognizer_box, mic_ready),
                              name="voicecoach-recognizer-load", daemon=True).start()
-        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate)
+        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
+                                pronounce=phrases.pronounce)
         timeline = compile_timeline(workout, phrases, speech.duration)
         clips = speech.render_all(timeline.speech_texts())
         training_log = TrainingLog(args.db)
