@@ -271,6 +271,8 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     out, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
     assert "stopped" in out
+    # ... and says how to carry on: this very command with --resume
+    assert f"voicecoach run {workout_file} --db {db} --resume" in out, out
     with TrainingLog(db, readonly=True) as log:
         (summary,) = log.sessions()
         assert summary.status.value == "stopped"

@@ -197,7 +197,7 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
         training_log.record(session_id, EventKind.STOPPED, session.position,
                             {"reason": "interrupted"})
         outcome = Outcome.STOPPED
-        print(f"session {session_id} interrupted; resume it with --resume", file=sys.stderr)
+        print(f"session {session_id} interrupted; {_resume_hint(args)}", file=sys.stderr)
         return 130
     finally:
         keys.close()
@@ -209,8 +209,23 @@ def _session(args: argparse.Namespace, intro: Any) -> int:
             player.wait_finished(timeout=5)
         player.close()
         training_log.close()
-    print(f"session {session_id} {outcome.value if outcome else 'ended'}")
+    hint = f"; {_resume_hint(args)}" if outcome is not Outcome.FINISHED else ""
+    print(f"session {session_id} {outcome.value if outcome else 'ended'}{hint}")
     return 0
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """How to carry on a session that did not finish: the same command with --resume."""
+    import shlex
+
+    words = ["voicecoach", "run", args.workout]
+    if args.lang != "en":
+        words += ["--lang", args.lang]
+    for override in args.phase_seconds:
+        words += ["--phase-seconds", override]
+    if args.db is not None:
+        words += ["--db", str(args.db)]
+    return "carry on with: " + shlex.join(words + ["--resume"])
 
 
 def _output_latency(args: argparse.Namespace) -> float:
