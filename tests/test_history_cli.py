@@ -193,6 +193,7 @@ def test_export_renders_what_the_session_did(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     mutagen = pytest.importorskip("mutagen")
+    from voicecoach.phrases import PromptMode
     from voicecoach.plan import PlanRequest, load_plan_workout
     from voicecoach.speech import SpeechRenderer, default_voice
     from voicecoach.timeline import compile_timeline
@@ -200,7 +201,7 @@ def test_export_renders_what_the_session_did(tmp_path: Path,
     monkeypatch.setenv("VOICECOACH_CACHE", str(tmp_path / "cache"))
     source = tmp_path / "tiny.toml"
     source.write_text(TINY_WORKOUT)
-    workout, phrases = load_plan_workout(PlanRequest(str(source)))
+    workout, phrases = load_plan_workout(PlanRequest(str(source), mode=PromptMode.EXPORT))
     speech = SpeechRenderer(default_voice("en"), cache_dir=tmp_path / "cache")
     timeline = compile_timeline(workout, phrases, speech.duration)
     db = tmp_path / "log.sqlite3"

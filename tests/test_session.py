@@ -310,6 +310,65 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     assert not clip_starts(played, speech.render("Sit by the bench."))
 
 
+@pytest.mark.parametrize("how", [["--keys-only"], ["--input", "no-such-microphone"]],
+                         ids=["keys-only", "no-microphone"])
+def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
+                                                   workout_file: Path, tmp_path: Path,
+                                                   how: list[str]) -> None:
+    """Keys-only sessions were told "say next when you are ready" and "say resume to carry
+    on"; so was a session whose microphone could not be opened, after being told to use
+    the keyboard. Now they are told which key to press."""
+    import subprocess
+    import sys
+    import time
+
+    from voicecoach.audio import SAMPLE_RATE
+    from voicecoach.phrases import PromptMode, load_phrases
+    from voicecoach.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    voice, keys = load_phrases("en"), load_phrases("en", PromptMode.KEYS)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", str(workout_file), *how, "--db",
+         str(tmp_path / "log.sqlite3")], env=alsa_file_rig.env(), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdin is not None
+    deadline = time.monotonic() + 60
+    while not _session_logged(tmp_path / "log.sqlite3"):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the session never started"
+        time.sleep(0.1)
+    time.sleep(1.5)  # the intro is said
+    if how != ["--keys-only"]:
+        # ... and the notice: "p" while it holds the plan would toggle the hold, not
+        # pause; it holds for its length in wall-clock time from when it was played.
+        notice = speech.render(keys.say("no_mic"))
+        while not clip_starts(alsa_file_rig.played(), notice):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no notice of the missing microphone"
+            time.sleep(0.3)
+        time.sleep(notice.size / SAMPLE_RATE + 1.0)
+    process.stdin.write("p\n")
+    process.stdin.flush()
+    time.sleep(2.0)
+    out, err = process.communicate("q\n", timeout=30)
+    assert process.returncode == 0, err
+    played = alsa_file_rig.played()
+
+    def said(text: str) -> bool:
+        """Whether ``text`` was played whole (the two intros begin alike)."""
+        clip = speech.render(text)
+        return any(float(np.corrcoef(played[at:at + clip.size], clip)[0, 1]) > 0.95
+                   for at in clip_starts(played, clip) if at + clip.size <= played.size)
+
+    assert said(keys.say("paused")) and not said(voice.say("paused")), err
+    if how == ["--keys-only"]:
+        assert said(keys.say("workout_start", workout="Session test"))
+        assert not said(voice.say("workout_start", workout="Session test"))
+    else:
+        assert said(keys.say("no_mic"))
+
+
 def _session_logged(db: Path) -> bool:
     """Whether the training log at ``db`` has a session yet."""
     from voicecoach.errors import InputError

@@ -7,6 +7,7 @@ timeline the live player plays, rendered by sample index and encoded by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ from voicecoach.earcons import load_earcon
 from voicecoach.errors import InputError
 from voicecoach.export import (check_bitrate, check_output, check_writable, export_audio,
                                supports_chapters, write_timeline_json)
-from voicecoach.phrases import Phrases
+from voicecoach.phrases import Phrases, PromptMode
 from voicecoach.plan import PlanRequest, load_plan_workout
 from voicecoach.render import CHUNK_SAMPLES, plan_mix, render_chunks
 from voicecoach.speech import SpeechRenderer, default_voice
@@ -83,7 +84,8 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
         check_bitrate(bitrate)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    workout, phrases = load_plan_workout(request)
+    # An exported file answers nothing: the coach asks for no word or key.
+    workout, phrases = load_plan_workout(dataclasses.replace(request, mode=PromptMode.EXPORT))
     speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
                             cache_dir=cache_dir, pronounce=phrases.pronounce)
     speech.render_all(spoken_texts(workout, phrases), progress=stages.phrases)

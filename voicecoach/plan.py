@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voicecoach.phrases import Phrases, load_phrases
+from voicecoach.phrases import Phrases, PromptMode, load_phrases
 from voicecoach.speech import SpeechRenderer, default_voice
 from voicecoach.timeline import Timeline, compile_timeline
 from voicecoach.workout import Workout, load_workout, parse_phase_override, with_phase_seconds
@@ -24,6 +24,8 @@ class PlanRequest:
     voice: str | None = None
     rate: int = 165
     phase_seconds: Sequence[str] = ()
+    mode: PromptMode = PromptMode.VOICE
+    """How the user answers: decides what the coach asks for ("say next", "press Enter")."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Plan:
 
 def load_plan_workout(request: PlanRequest) -> tuple[Workout, Phrases]:
     """The validated workout, with phase overrides applied, and its phrases."""
-    phrases = load_phrases(request.language)
+    phrases = load_phrases(request.language, request.mode)
     workout = load_workout(request.workout, request.language)
     overrides = dict(parse_phase_override(text) for text in request.phase_seconds)
     if overrides:

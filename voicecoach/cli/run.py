@@ -299,17 +299,26 @@ def _start_listening(args: argparse.Namespace, session: Any, player: Any,
     ready.wait()
     if "error" in box:
         print(f"voicecoach: {box['error']}; using the keyboard", file=sys.stderr)
-        session.notice("no_mic")
+        _on_keys(session, "no_mic")
         return
     try:
         device = resolve_device(args.input, "input").index
         listener = Listener(box["recognizer"], session.heard,
-                            lambda: session.notice("mic_lost"), device=device,
+                            lambda: _on_keys(session, "mic_lost"), device=device,
                             played=player.played,
                             clock=lambda: player.time, record=mic.record)
         listener.start()
     except Exception as error:  # noqa: BLE001 - no microphone: coach on keys
         print(f"voicecoach: no microphone ({error}); using the keyboard", file=sys.stderr)
-        session.notice("no_mic")
+        _on_keys(session, "no_mic")
         return
     mic.listener = listener
+
+
+def _on_keys(session: Any, notice: str) -> None:
+    """The session goes on on keys only: say so, and from now on ask for keys, not words
+    ("press p to carry on", not "say resume")."""
+    from voicecoach.phrases import PromptMode
+
+    session.phrases = session.phrases.for_mode(PromptMode.KEYS)
+    session.notice(notice)
