@@ -204,6 +204,25 @@ triggers += [
     assert kinds[-1] == "finished"
 
 
+def test_done_after_resuming_mid_set_ends_the_side(alsa_file_rig: AlsaFileRig,
+                                                  workout_file: Path, tmp_path: Path) -> None:
+    """`run --resume` starts at a rep, after the side's start marker: "done" was then
+    ignored ("no set running") for the rest of that side."""
+    db = tmp_path / "log.sqlite3"
+    result = run_session(alsa_file_rig, workout_file, db, """
+player.seek(next(i for i, c in enumerate(timeline.cues) if c.mark is MarkKind.REP
+                 and c.position.side == "left" and c.position.rep == 3))
+triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
+""")
+    assert result["handled"] == [["done", "set finished early"]]
+    assert result["outcome"] == "finished"
+    log = events(db, result["sid"])
+    early = [e for e in log if e.kind.value == "side_finished" and e.detail.get("early")]
+    assert [(e.position.side, e.position.set) for e in early] == [("left", 1)]
+    reps = [(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"]
+    assert ("left", 12) not in reps and ("right", 12) in reps  # the left side was cut short
+
+
 def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                       tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"

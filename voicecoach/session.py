@@ -434,6 +434,8 @@ class CoachSession:
         cue = self.timeline.cues[index]
         self._close_units(cue.time)
         self.position = cue.position
+        if self._side is None and cue.position.set:
+            self._side = self._enclosing_side(index)  # started (resumed) inside a side
         if cue.kind is CueKind.SPEECH:
             if not cue.counted and cue.position.rep == 0:
                 self.last_instruction = cue.text
@@ -598,6 +600,19 @@ class CoachSession:
             if cues[j].time >= span.end - 1e-9:
                 return j
         return len(cues) - 1
+
+    def _enclosing_side(self, index: int) -> _Span | None:
+        """The SIDE mark whose span holds cue ``index``: a session that starts at a rep
+        (``run --resume``) never plays its side's mark, yet is inside that side."""
+        cues = self.timeline.cues
+        time_ = cues[index].time
+        for j in range(index - 1, -1, -1):
+            cue = cues[j]
+            if cue.kind is CueKind.MARK and cue.mark in (MarkKind.SIDE, MarkKind.EXERCISE):
+                if cue.mark is MarkKind.SIDE and cue.time <= time_ < cue.time + cue.duration:
+                    return _Span(j, cue)
+                return None
+        return None
 
     def _units_after(self, index: int) -> bool:
         return any(i > index for i in self._unit_marks)
