@@ -11,6 +11,7 @@ wall-clock time.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,60 @@ triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
     assert [(e.position.side, e.position.set) for e in early] == [("left", 1)]
     reps = [(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"]
     assert ("left", 12) not in reps and ("right", 12) in reps  # the left side was cut short
+
+
+def test_live_view_shows_what_happens(alsa_file_rig: AlsaFileRig, workout_file: Path,
+                                      tmp_path: Path) -> None:
+    """The view stayed on "counting" after the workout ended, showed "6/6" after "done" at
+    rep 1, showed an ignored "next" like an obeyed one, had no rest countdown, and kept
+    showing the side's announcement as what the coach says through the whole set."""
+    script = """
+from dataclasses import asdict
+class RecordingView:
+    enabled = True
+    def __init__(self):
+        self.frames = []
+    def update(self, state):
+        self.frames.append(asdict(state))
+session.view = RecordingView()
+views = {}
+def snap(name):
+    return lambda event, cue: views.__setitem__(name, asdict(session.view_state()))
+triggers += [
+    (gate(1), say("next")),
+    (gate(2), say("next")),
+    (mark(MarkKind.REP, side="left", rep=1), say("done")),
+    (lambda event, cue: event.kind is PK.CUE and cue.kind is CueKind.SPEECH
+     and cue.text == phrases.say("switch_sides"), snap("after done")),
+    (mark(MarkKind.REST), snap("rest")),
+    (mark(MarkKind.REP, side="right", rep=2), say("next")),
+    (mark(MarkKind.PHASE, side="right", rep=2, phase="lower"), snap("set")),
+]
+player.start()
+outcome = session.run()
+player.wait_finished(timeout=2)
+player.close()
+print(json.dumps({"outcome": outcome.value, "views": views,
+                  "last": session.view.frames[-1], "handled": session.handled}))
+"""
+    result = alsa_file_rig.run_python(PRELUDE + script, timeout=120,
+                                      args=[str(workout_file), str(tmp_path / "log.sqlite3")])
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["outcome"] == "finished", data
+    rest, in_set, last = data["views"]["rest"], data["views"]["set"], data["last"]
+    after_done = data["views"]["after done"]
+    assert after_done["rep"] == 0 and after_done["reps"] == 0, after_done  # not "12/12"
+    assert "done" in after_done["last_command"] and "finished early" in after_done["last_command"]
+    assert re.fullmatch(r"resting, \d+ s left", rest["status"]), rest
+    assert rest["phase"] == "rest"
+    assert (in_set["rep"], in_set["reps"]) == (2, 12)
+    assert "next" in in_set["last_command"] and "ignored" in in_set["last_command"], in_set
+    from voicecoach.phrases import load_phrases
+
+    phrases = load_phrases("en")
+    side_start = phrases.say("side_start", side=phrases.side("right"), reps=12)
+    assert in_set["step_text"] != side_start and in_set["step_text"], in_set
+    assert last["status"] == "finished" and last["rep"] == 0 and last["phase"] == "", last
 
 
 def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: Path,

@@ -307,10 +307,12 @@ class CoachSession:
         # State built from the player's events (only the run thread touches it).
         self.position = Position()
         self.last_instruction = ""
+        self.last_said = ""  # the last thing the coach said, counts included (the view)
         self.last_heard = ""
         self.status = "starting"
         self._rep: _Span | None = None
         self._hold: _Span | None = None
+        self._rest: _Span | None = None
         self._side: _Span | None = None
         self._phase: _Span | None = None
         self._waiting_gate = -1
@@ -345,6 +347,7 @@ class CoachSession:
         """Say ``text`` over the plan; returns its length in seconds."""
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
+        self.last_said = text
         return clip.size / SAMPLE_RATE
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
@@ -374,18 +377,27 @@ class CoachSession:
             if self._interrupted:
                 self.player.pause()
                 self.record(EventKind.STOPPED, reason="interrupted")
-                return Outcome.STOPPED
+                return self._ended(Outcome.STOPPED)
             if self._resume_at is not None and now >= self._resume_at:
                 self._resume_at = None
                 self._paused = False
                 self.player.resume()
             if self._stop_at is not None and now >= self._stop_at:
-                return Outcome.STOPPED
+                return self._ended(Outcome.STOPPED)
             if self._finished and self._stop_at is None:
                 self.record(EventKind.FINISHED)
-                return Outcome.FINISHED
+                return self._ended(Outcome.FINISHED)
             self._remind(now)
             self._refresh_view(now)
+
+    def _ended(self, outcome: Outcome) -> Outcome:
+        """The last frame of the view says how the session ended (it stayed on
+        "counting" after the last rep)."""
+        self.status = outcome.value
+        self._rep = self._hold = self._rest = self._phase = None
+        if self.view is not None and self.view.enabled:
+            self.view.update(self.view_state())
+        return outcome
 
     def _drain_inbox(self) -> None:
         while True:
@@ -429,6 +441,7 @@ class CoachSession:
         elif kind is PlayerEventKind.FINISHED:
             self._close_units(math.inf)
             self._finished = True
+            self.status = "finished"
 
     def _on_cue(self, index: int, event: PlayerEvent) -> None:
         cue = self.timeline.cues[index]
@@ -437,6 +450,7 @@ class CoachSession:
         if self._side is None and cue.position.set:
             self._side = self._enclosing_side(index)  # started (resumed) inside a side
         if cue.kind is CueKind.SPEECH:
+            self.last_said = cue.text
             if not cue.counted and cue.position.rep == 0:
                 self.last_instruction = cue.text
         elif cue.kind is CueKind.MARK:
@@ -452,6 +466,7 @@ class CoachSession:
             elif cue.mark is MarkKind.PHASE:
                 self._phase = span
             elif cue.mark is MarkKind.REST:
+                self._rest = span
                 self.status = "resting"
             elif cue.mark is MarkKind.STEP:
                 self.status = "setup"
@@ -488,6 +503,7 @@ class CoachSession:
         handler = getattr(self, f"_cmd_{command}", None)
         result = handler(heard) if handler else "unknown"
         self.handled.append((command, result))
+        self.last_heard += f" -> {result}"  # an ignored command must not look obeyed
         detail: dict[str, Any] = _engine(heard)
         if heard.echo_db is not None:
             detail["echo_db"] = heard.echo_db
@@ -551,6 +567,7 @@ class CoachSession:
             early = self._side.cue.position
             self._rep = self._hold = self._phase = None
             self._side = None
+            self.status = "playing"
             self.record(EventKind.SIDE_FINISHED, early, early=True)
             self._jump_with_phrase(target, "finishing_early")
             return "set finished early"
@@ -638,16 +655,36 @@ class CoachSession:
         self.view.update(self.view_state())
 
     def view_state(self) -> ViewState:
-        """A snapshot for the live view."""
+        """A snapshot for the live view.
+
+        The rep shows only while a rep runs (after "done" the position is past the
+        side's last rep, which read as "6/6"); a rest or hold shows its countdown; a
+        status whose unit has ended reads "playing", not "counting" or "resting".
+        """
         p = self.position
-        progress = 0.0
+        plan = self.player.state().plan_time
+        progress, phase = 0.0, p.phase if self._rep is not None else ""
         if self._phase is not None and self._phase.cue.duration > 0:
-            plan = self.player.state().plan_time
             progress = (plan - self._phase.cue.time) / self._phase.cue.duration
+        status = self.status
+        timed = {"resting": self._rest, "holding": self._hold}.get(status)
+        if status in ("resting", "holding"):
+            if timed is not None and plan < timed.end:
+                status = f"{status}, {math.ceil(timed.end - plan - 1e-6):d} s left"
+                phase = "rest" if status.startswith("resting") else "hold"
+                progress = (plan - timed.cue.time) / max(timed.cue.duration, 1e-9)
+            else:
+                status = "playing"
+        elif status == "counting" and self._rep is None:
+            status = "playing"
+        elif status == "playing" and (self._rep is not None or self._hold is not None):
+            status = "counting" if self._rep is not None else "holding"  # resumed mid-set
         return ViewState(
             workout=self.timeline.title, exercise=p.exercise_name,
-            step_text=self.last_instruction, side=self.phrases.side(p.side) if p.side else "",
-            rep=p.rep, reps=p.reps if p.rep else 0,
-            phase=p.phase if self._rep is not None else "", phase_progress=progress,
-            status=self.status, last_command=self.last_heard,
+            step_text=self.last_said or self.last_instruction,
+            side=self.phrases.side(p.side) if p.side else "",
+            rep=p.rep if self._rep is not None else 0,
+            reps=p.reps if self._rep is not None else 0,
+            phase=phase, phase_progress=progress,
+            status=status, last_command=self.last_heard,
             mic_level_db=self.mic_level(), hint=KEYS_HELP)
