@@ -443,6 +443,25 @@ def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
         assert said(keys.say("no_mic"))
 
 
+def test_an_unpaced_output_stops_the_session_with_a_clear_error(
+        alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
+    """An output that plays faster than real time (an ALSA null or file device) ran the
+    whole workout in seconds and logged it as a finished session, without a word."""
+    db = tmp_path / "log.sqlite3"
+    alsa_file_rig.allow_unpaced = False
+    result = alsa_file_rig.run_cli("run", str(workout_file), "--keys-only", "--db", str(db),
+                                   timeout=60)
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    (line,) = result.stderr.strip().splitlines()
+    assert re.search(r"audio output '[^']+' plays \d+x faster than real time", line), line
+    assert "--output" in line and "voicecoach export" in line and "Traceback" not in line
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        last = log.events(summary.id)[-1]
+    assert summary.status.value == "stopped"
+    assert last.kind.value == "stopped" and last.detail.get("reason") == "unpaced output"
+
+
 def _session_logged(db: Path) -> bool:
     """Whether the training log at ``db`` has a session yet."""
     from voicecoach.errors import InputError

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import queue
 import threading
 import time
@@ -43,6 +44,7 @@ from voicecoach.audio import SAMPLE_RATE, WavRecorder
 from voicecoach.display import LiveView, ViewState
 from voicecoach.echo import (ECHO_THRESHOLD_DB, FALLBACK_ECHO_THRESHOLD_DB, AudioRing,
                              EchoCanceller, EchoGuard)
+from voicecoach.errors import DeviceError
 from voicecoach.history import EventKind
 from voicecoach.keyboard import HELP as KEYS_HELP
 from voicecoach.keyboard import TOGGLE_PAUSE
@@ -67,6 +69,13 @@ VIEW_INTERVAL = 0.1
 LOOP_TICK = 0.01
 MIC_RING_SECONDS = 10.0
 """Microphone audio kept for the echo check (commands are reported within seconds)."""
+PACE_WINDOW_SECONDS = 3.0
+PACE_LIMIT = 1.5
+"""An output that takes more than this many seconds of audio per second of wall clock
+(over PACE_WINDOW_SECONDS) is no sound card but a null or file device: the workout
+would rush by unheard and be logged as done. A real device's first buffer adds < 0.3 s."""
+ALLOW_UNPACED_ENV = "VOICECOACH_ALLOW_UNPACED_OUTPUT"
+"""Set (to anything) by the test rigs, whose unpaced output the tests use on purpose."""
 
 
 class Outcome(StrEnum):
@@ -325,6 +334,7 @@ class CoachSession:
         self._finished = False
         self._interrupted = False
         self._last_view = 0.0
+        self._pace: tuple[float, int] | None = None  # (wall, samples played) of the window
         self._unit_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
                             and c.mark in (MarkKind.REP, MarkKind.HOLD)]
         self.handled: list[tuple[str, str]] = []  # (command, what it did), for tests
@@ -389,6 +399,7 @@ class CoachSession:
                 return self._ended(Outcome.FINISHED)
             self._remind(now)
             self._refresh_view(now)
+            self._check_pace(now)
 
     def _ended(self, outcome: Outcome) -> Outcome:
         """The last frame of the view says how the session ended (it stayed on
@@ -641,6 +652,29 @@ class CoachSession:
             if cues[j].kind is CueKind.EARCON and cues[j].text == "finish":
                 return j
         return None
+
+    def _check_pace(self, now: float) -> None:
+        """Stop (DeviceError, the session logged as stopped) when the output plays
+        faster than real time: see :data:`PACE_LIMIT`."""
+        played = self.player.samples_played
+        if self._pace is None:
+            self._pace = (now, played)
+            return
+        since, before = self._pace
+        if now - since < PACE_WINDOW_SECONDS:
+            return
+        self._pace = (now, played)
+        ratio = (played - before) / self.player.rate / (now - since)
+        if ratio <= PACE_LIMIT or os.environ.get(ALLOW_UNPACED_ENV):
+            return
+        self.player.pause()
+        self.record(EventKind.STOPPED, reason="unpaced output", speed=round(ratio, 1))
+        name = getattr(getattr(self.player, "device", None), "name", "?")
+        raise DeviceError(
+            f"audio output {name!r} plays {ratio:.0f}x faster than real time: it is no "
+            "sound card (a null or file device?), so nobody hears the coach; session "
+            "stopped (run --resume carries on). Pick a real one with --output (see "
+            "`voicecoach devices`), or make an audio file with `voicecoach export`")
 
     def _remind(self, now: float) -> None:
         if (self._waiting_gate >= 0 and not self._paused and not self._reminded
