@@ -63,6 +63,8 @@ PLAYED_RATE = PLAYBACK_RATE
 """Rate of the ALSA file rig's played file and of PulseRig recordings."""
 CAPTURE_RATE = 16000
 """Rate of the ALSA file rig's capture ``infile``."""
+UNPACED_ENV = "VOICECOACH_ALLOW_UNPACED_OUTPUT"
+"""Lets a live session play to an unpaced output (voicecoach.session.coach; the test rig only)."""
 
 
 def _child_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -150,10 +152,19 @@ pcm.vc_capture_file {{
 
 @dataclass
 class AlsaFileRig(_ChildRunner):
-    """ALSA ``file`` plugin rig: playback to a raw file, capture from a raw file."""
+    """ALSA ``file`` plugin rig: playback to a raw file, capture from a raw file.
+
+    Its output is unpaced, which a live session detects and refuses (an output running
+    ahead of the wall clock is no sound card); the tests use that on purpose, so the
+    rig's children are allowed it (``UNPACED_ENV``) unless ``allow_unpaced`` is False.
+    """
 
     played_path: Path = field(default=Path())
     capture_path: Path = field(default=Path())
+    allow_unpaced: bool = True
+
+    def env(self) -> dict[str, str]:
+        return _child_env(self.home, {UNPACED_ENV: "1"} if self.allow_unpaced else None)
 
     @classmethod
     def create(cls, root: Path) -> AlsaFileRig:

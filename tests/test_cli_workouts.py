@@ -44,6 +44,15 @@ def test_builtin_cues_fit_their_phases_in_real_speech(tmp_path: Path, name: str,
     assert "warning" not in result.stdout, result.stdout
 
 
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_shortest_lowering_still_fits_its_cue(tmp_path: Path, language: str) -> None:
+    """At 2 s the lowering has two beats: the two halves of its cue, no count, no crowding."""
+    result = voicecoach("show", "hip-thrust", "--lang", language, "--phase-seconds", "lower=2",
+                        cache=tmp_path / language)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stdout, result.stdout
+
+
 def test_show_unknown_workout_exit_2_lists_names(tmp_path: Path) -> None:
     result = voicecoach("show", "squats-of-doom", cache=tmp_path)
     assert result.returncode == 2
@@ -63,6 +72,54 @@ def test_both_languages_have_every_phrase() -> None:
         phrases = load_phrases(language)
         assert set(REQUIRED_KEYS) <= set(phrases.templates)
         assert len(phrases.counts) >= 10 and phrases.side("left") != "left"
+
+
+INSTRUCTIONS = {  # (words that ask for a spoken command, words that ask for a key)
+    "en": (("say next", "say resume"), ("press",)),
+    "ko": (("말하세요", "말하면"), ("누르세요", "누르면")),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_prompts_fit_the_mode(language: str) -> None:
+    """A keys-only session was told to "say next"; an exported file said "say next"
+    though it just leaves a gap. Keys: press keys; export: nothing to say or press."""
+    from voicecoach.planning.phrases import PromptMode
+    from voicecoach.planning.timeline import CueKind, compile_timeline
+    from voicecoach.planning.workout import load_workout
+
+    speak, press = INSTRUCTIONS[language]
+
+    def said(mode: PromptMode) -> tuple[str, str]:
+        """What the compiled plan says, and what the live session may say (pause, gate)."""
+        phrases = load_phrases(language, mode)
+        timeline = compile_timeline(load_workout("hip-thrust", language), phrases,
+                                    lambda text: 1.0)
+        plan = " ".join(c.text for c in timeline.cues if c.kind is CueKind.SPEECH)
+        live = " ".join(phrases.say(key) for key in ("paused", "waiting"))
+        return plan.lower(), live.lower()
+
+    for text in said(PromptMode.VOICE):
+        assert any(w in text for w in speak) and not any(w in text for w in press), text
+    for text in said(PromptMode.KEYS):
+        assert any(w in text for w in press) and not any(w in text for w in speak), text
+    export, _ = said(PromptMode.EXPORT)  # a file has no live phrases
+    assert not any(w in export for w in speak + press), export
+
+
+def test_a_mode_may_only_replace_phrases_of_say(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "xx"
+    folder.mkdir()
+    text = Path(load_phrases("en").source).read_text(encoding="utf-8")
+    (folder / "phrases.toml").write_text(text + '\n[modes.keys.extra]\n', encoding="utf-8")
+    monkeypatch.setattr("voicecoach.phrases.prompts_dir", lambda: tmp_path)
+    with pytest.raises(InputError, match="modes.keys"):
+        load_phrases("xx")
+    (folder / "phrases.toml").write_text(text.replace("[modes.export]", "[modes.shout]"),
+                                         encoding="utf-8")
+    with pytest.raises(InputError, match="modes.shout"):
+        load_phrases("xx")
 
 
 def test_catalogue_missing_a_phrase_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

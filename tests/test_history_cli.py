@@ -71,6 +71,24 @@ def test_table_lists_every_session(db: Path, capsys: pytest.CaptureFixture[str])
     assert "interrupted" in lines[2]
 
 
+def test_table_fits_80_columns_without_cutting_text(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """At 80 columns the status column was cut ("(interrupt…"); now text wraps, whole."""
+    long_name = "Eccentric single-leg hip thrust"
+    with TrainingLog(db) as log:
+        log.start_session(long_name, "hip-thrust.toml", "en", "", at=MONDAY + 3 * DAY)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["history", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines), out
+    assert "…" not in out, out
+    words = out.split()
+    for word in ["yes", "stopped", "interrupted", *long_name.split()]:
+        assert word in words, (word, out)
+    assert "voicecoach run WORKOUT --resume" in out
+
+
 def test_json_and_csv_for_other_tools(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["history", "--db", str(db), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -175,6 +193,7 @@ count_every = 1.0
 def test_export_renders_what_the_session_did(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from voicecoach.planning.phrases import PromptMode
     from voicecoach.planning.plan import PlanRequest, load_plan_workout
     from voicecoach.planning.timeline import compile_timeline
     from voicecoach.playback.speech import SpeechRenderer, default_voice
@@ -182,7 +201,7 @@ def test_export_renders_what_the_session_did(tmp_path: Path,
     monkeypatch.setenv("VOICECOACH_CACHE", str(tmp_path / "cache"))
     source = tmp_path / "tiny.toml"
     source.write_text(TINY_WORKOUT)
-    workout, phrases = load_plan_workout(PlanRequest(str(source)))
+    workout, phrases = load_plan_workout(PlanRequest(str(source), mode=PromptMode.EXPORT))
     speech = SpeechRenderer(default_voice("en"), cache_dir=tmp_path / "cache")
     timeline = compile_timeline(workout, phrases, speech.duration)
     db = tmp_path / "log.sqlite3"

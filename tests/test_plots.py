@@ -12,7 +12,13 @@ from timeline_samples import small
 from voicecoach.errors import InputError, OutputError
 from voicecoach.planning.timeline import CueKind, Timeline
 from voicecoach.records.history import SessionStatus, SessionSummary
-from voicecoach.records.plots import plot_history, plot_timeline, reps_per_day, timeline_rows
+from voicecoach.records.plots import (
+    plot_history,
+    plot_timeline,
+    reps_per_day,
+    timeline_rows,
+    volume_figure,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -96,10 +102,40 @@ def test_history_volume_per_day_and_picture(tmp_path: Path) -> None:
         "2026-03-01": {"Squat": 15, "Row": 8}, "2026-03-04": {"Row": 12}}
     svg = plot_history(sessions, tmp_path / "volume.svg")
     texts = svg_texts(svg)
-    for label in ("Squat", "Row", "reps per day", "date", "23", "12"):
+    for label in ("Squat", "Row", "reps per day", "date (2026)", "Mar 01", "23", "12"):
         assert label in texts, label
     png = plot_history(sessions, tmp_path / "volume.png")
     assert png.read_bytes()[:8] == PNG_MAGIC
     with pytest.raises(InputError):
         plot_history([summary("2026-03-01T08:00", {})], tmp_path / "empty.png")
     assert not (tmp_path / "empty.png").exists()
+
+
+@pytest.mark.parametrize("days", [[1], [1, 2], [1, 4], list(range(1, 29)), list(range(1, 200, 5)),
+                                  list(range(1, 1200, 40))])
+def test_volume_plot_labels_days_readably(days: list[int]) -> None:
+    """One day of data drew hour ticks (06:00, 12:00...) that crowded the dates; every
+    span gets day labels only, none overlapping another."""
+    from datetime import timedelta
+
+    import matplotlib.pyplot as plt
+
+    first = datetime.fromisoformat("2026-03-01T08:00")
+    sessions = [summary((first + timedelta(days=d - 1)).isoformat(), {"Squat": {"": 5}}, d)
+                for d in days]
+    figure = volume_figure(sessions)
+    try:
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        labels = [t for t in figure.axes[0].get_xticklabels() if t.get_text()]
+        texts = [t.get_text() for t in labels]
+        assert texts and all(":" not in t for t in texts), texts
+        boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+        for left, right in zip(boxes, boxes[1:]):
+            assert left.x1 < right.x0, texts
+        if len(days) == 1:
+            assert texts == ["Mar 01"]
+        offset = figure.axes[0].xaxis.get_offset_text().get_text()
+        assert offset == "", offset  # no stray date beside the axis
+    finally:
+        plt.close(figure)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import speechgen
 
-from voicecoach.audio import as_mono_float, to_int16
+from voicecoach.audio import PLAYBACK_RATE, as_mono_float, to_int16, write_wav_atomic
 from voicecoach.commands import load_vocabulary
 from voicecoach.errors import InputError, MissingDependencyError
 from voicecoach.recognition.base import CommandRecognizer, recognize_samples
@@ -162,6 +163,28 @@ def test_missing_model_names_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICECOACH_VOSK_MODEL", raising=False)
     with pytest.raises(MissingDependencyError, match="pip install vosk-model-en"):
         find_vosk_model("en")
+
+
+def test_failed_vosk_download_is_one_clean_line(tmp_path: Path) -> None:
+    """`--engine vosk` with no English model and no way to download one: the one-line
+    error and nothing after it (a half-made vosk.Model printed a traceback at exit)."""
+    import subprocess
+    import sys
+
+    wav = tmp_path / "silence.wav"
+    write_wav_atomic(wav, np.zeros(PLAYBACK_RATE, dtype=np.float32))
+    code = ("import sys, vosk\n"
+            f"vosk.MODEL_DIRS = [{str(tmp_path)!r}]\n"
+            "vosk.MODEL_LIST_URL = 'http://127.0.0.1:9/'  # refused at once: offline\n"
+            "from voicecoach.cli import main\n"
+            f"sys.exit(main(['listen', '--engine', 'vosk', '--file', {str(wav)!r}]))\n")
+    env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_VOSK_MODEL"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "vosk-model-en" in result.stderr and "Exception" not in result.stderr
+    assert result.stdout == ""
 
 
 @needs_ko

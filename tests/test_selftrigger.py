@@ -12,6 +12,7 @@ three reps, no gates (nothing would release them without a user).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,8 @@ def short_hip_thrust(language: str, reps: int = 3) -> str:
     for phase in exercise.phases:
         lines += ["", "[[exercise.phase]]", f'name = "{phase.name}"',
                   f'kind = "{phase.kind.value}"', f"seconds = {phase.seconds:g}",
-                  f'say = "{phase.say}"', f'count = "{phase.count.value}"',
+                  f"say = {json.dumps([phase.say, *phase.say_next], ensure_ascii=False)}"
+                  if phase.say_next else f'say = "{phase.say}"', f'count = "{phase.count.value}"',
                   f"count_every = {phase.count_every:g}"]
     return "\n".join(lines) + "\n"
 

@@ -11,6 +11,7 @@ wall-clock time.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +207,79 @@ triggers += [
     assert kinds[-1] == "finished"
 
 
+def test_done_after_resuming_mid_set_ends_the_side(alsa_file_rig: AlsaFileRig,
+                                                  workout_file: Path, tmp_path: Path) -> None:
+    """`run --resume` starts at a rep, after the side's start marker: "done" was then
+    ignored ("no set running") for the rest of that side."""
+    db = tmp_path / "log.sqlite3"
+    result = run_session(alsa_file_rig, workout_file, db, """
+player.seek(next(i for i, c in enumerate(timeline.cues) if c.mark is MarkKind.REP
+                 and c.position.side == "left" and c.position.rep == 3))
+triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
+""")
+    assert result["handled"] == [["done", "set finished early"]]
+    assert result["outcome"] == "finished"
+    log = events(db, result["sid"])
+    early = [e for e in log if e.kind.value == "side_finished" and e.detail.get("early")]
+    assert [(e.position.side, e.position.set) for e in early] == [("left", 1)]
+    reps = [(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"]
+    assert ("left", 12) not in reps and ("right", 12) in reps  # the left side was cut short
+
+
+def test_live_view_shows_what_happens(alsa_file_rig: AlsaFileRig, workout_file: Path,
+                                      tmp_path: Path) -> None:
+    """The view stayed on "counting" after the workout ended, showed "6/6" after "done" at
+    rep 1, showed an ignored "next" like an obeyed one, had no rest countdown, and kept
+    showing the side's announcement as what the coach says through the whole set."""
+    script = """
+from dataclasses import asdict
+class RecordingView:
+    enabled = True
+    def __init__(self):
+        self.frames = []
+    def update(self, state):
+        self.frames.append(asdict(state))
+session.view = RecordingView()
+views = {}
+def snap(name):
+    return lambda event, cue: views.__setitem__(name, asdict(session.view_state()))
+triggers += [
+    (gate(1), say("next")),
+    (gate(2), say("next")),
+    (mark(MarkKind.REP, side="left", rep=1), say("done")),
+    (lambda event, cue: event.kind is PK.CUE and cue.kind is CueKind.SPEECH
+     and cue.text == phrases.say("switch_sides"), snap("after done")),
+    (mark(MarkKind.REST), snap("rest")),
+    (mark(MarkKind.REP, side="right", rep=2), say("next")),
+    (mark(MarkKind.PHASE, side="right", rep=2, phase="lower"), snap("set")),
+]
+player.start()
+outcome = session.run()
+player.wait_finished(timeout=2)
+player.close()
+print(json.dumps({"outcome": outcome.value, "views": views,
+                  "last": session.view.frames[-1], "handled": session.handled}))
+"""
+    result = alsa_file_rig.run_python(PRELUDE + script, timeout=120,
+                                      args=[str(workout_file), str(tmp_path / "log.sqlite3")])
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["outcome"] == "finished", data
+    rest, in_set, last = data["views"]["rest"], data["views"]["set"], data["last"]
+    after_done = data["views"]["after done"]
+    assert after_done["rep"] == 0 and after_done["reps"] == 0, after_done  # not "12/12"
+    assert "done" in after_done["last_command"] and "finished early" in after_done["last_command"]
+    assert re.fullmatch(r"resting, \d+ s left", rest["status"]), rest
+    assert rest["phase"] == "rest"
+    assert (in_set["rep"], in_set["reps"]) == (2, 12)
+    assert "next" in in_set["last_command"] and "ignored" in in_set["last_command"], in_set
+    from voicecoach.planning.phrases import load_phrases
+
+    phrases = load_phrases("en")
+    side_start = phrases.say("side_start", side=phrases.side("right"), reps=12)
+    assert in_set["step_text"] != side_start and in_set["step_text"], in_set
+    assert last["status"] == "finished" and last["rep"] == 0 and last["phase"] == "", last
+
+
 def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                       tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
@@ -273,6 +347,8 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     out, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
     assert "stopped" in out
+    # ... and says how to carry on: this very command with --resume
+    assert f"voicecoach run {workout_file} --db {db} --resume" in out, out
     with TrainingLog(db, readonly=True) as log:
         (summary,) = log.sessions()
         assert summary.status.value == "stopped"
@@ -308,6 +384,84 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     step2 = clip_starts(played, step2_clip)
     assert said and step2 and said[0] < step2[0]
     assert not clip_starts(played, speech.render("Sit by the bench."))
+
+
+@pytest.mark.parametrize("how", [["--keys-only"], ["--input", "no-such-microphone"]],
+                         ids=["keys-only", "no-microphone"])
+def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
+                                                   workout_file: Path, tmp_path: Path,
+                                                   how: list[str]) -> None:
+    """Keys-only sessions were told "say next when you are ready" and "say resume to carry
+    on"; so was a session whose microphone could not be opened, after being told to use
+    the keyboard. Now they are told which key to press."""
+    import subprocess
+    import sys
+    import time
+
+    from voicecoach.audio import SAMPLE_RATE
+    from voicecoach.planning.phrases import PromptMode, load_phrases
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    voice, keys = load_phrases("en"), load_phrases("en", PromptMode.KEYS)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", str(workout_file), *how, "--db",
+         str(tmp_path / "log.sqlite3")], env=alsa_file_rig.env(), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdin is not None
+    deadline = time.monotonic() + 60
+    while not _session_logged(tmp_path / "log.sqlite3"):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the session never started"
+        time.sleep(0.1)
+    time.sleep(1.5)  # the intro is said
+    if how != ["--keys-only"]:
+        # ... and the notice: "p" while it holds the plan would toggle the hold, not
+        # pause; it holds for its length in wall-clock time from when it was played.
+        notice = speech.render(keys.say("no_mic"))
+        while not clip_starts(alsa_file_rig.played(), notice):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no notice of the missing microphone"
+            time.sleep(0.3)
+        time.sleep(notice.size / SAMPLE_RATE + 1.0)
+    process.stdin.write("p\n")
+    process.stdin.flush()
+    time.sleep(2.0)
+    out, err = process.communicate("q\n", timeout=30)
+    assert process.returncode == 0, err
+    played = alsa_file_rig.played()
+
+    def said(text: str) -> bool:
+        """Whether ``text`` was played whole (the two intros begin alike)."""
+        clip = speech.render(text)
+        return any(float(np.corrcoef(played[at:at + clip.size], clip)[0, 1]) > 0.95
+                   for at in clip_starts(played, clip) if at + clip.size <= played.size)
+
+    assert said(keys.say("paused")) and not said(voice.say("paused")), err
+    if how == ["--keys-only"]:
+        assert said(keys.say("workout_start", workout="Session test"))
+        assert not said(voice.say("workout_start", workout="Session test"))
+    else:
+        assert said(keys.say("no_mic"))
+
+
+def test_an_unpaced_output_stops_the_session_with_a_clear_error(
+        alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
+    """An output that plays faster than real time (an ALSA null or file device) ran the
+    whole workout in seconds and logged it as a finished session, without a word."""
+    db = tmp_path / "log.sqlite3"
+    alsa_file_rig.allow_unpaced = False
+    result = alsa_file_rig.run_cli("run", str(workout_file), "--keys-only", "--db", str(db),
+                                   timeout=60)
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    (line,) = result.stderr.strip().splitlines()
+    assert re.search(r"audio output '[^']+' plays \d+x faster than real time", line), line
+    assert "--output" in line and "voicecoach export" in line and "Traceback" not in line
+    with TrainingLog(db, readonly=True) as log:
+        (summary,) = log.sessions()
+        last = log.events(summary.id)[-1]
+    assert summary.status.value == "stopped"
+    assert last.kind.value == "stopped" and last.detail.get("reason") == "unpaced output"
 
 
 def _session_logged(db: Path) -> bool:

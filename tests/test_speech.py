@@ -231,3 +231,37 @@ def test_voices_command_lists_ids_for_a_language(capsys: pytest.CaptureFixture[s
 
     assert main(["voices", "--lang", "xx"]) == 2
     assert "no voice for language 'xx'" in capsys.readouterr().err
+
+
+def test_voices_command_marks_each_languages_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --lang, the default of every language listed is marked (it was none)."""
+    assert main(["voices"]) == 0
+    starred = {line.split()[1] for line in capsys.readouterr().out.splitlines()
+               if line.startswith("*")}
+    assert {default_voice("en"), default_voice("ko"), default_voice("de")} <= starred
+    assert "gmw/en" not in starred  # one default per language: en-gb is not English's
+    bases = {voice.languages[0].split("-")[0] for voice in list_voices()}
+    assert len(starred) == len(bases)
+
+
+def test_pronunciation_hints_change_the_speech_not_the_text(tmp_path: Path) -> None:
+    """[pronounce] respellings reach espeak-ng only: whole words, any case."""
+    hinted = SpeechRenderer("gmw/en-us", cache_dir=tmp_path, pronounce={"Eccentric": "Ex-sentric"})
+    assert hinted.spoken("An eccentric pad, eccentrically.") == "An Ex-sentric pad, eccentrically."
+    plain = SpeechRenderer("gmw/en-us", cache_dir=tmp_path)
+    np.testing.assert_array_equal(hinted.render("Eccentric"), plain.render("Ex-sentric"))
+    assert not np.array_equal(plain.render("Eccentric"), plain.render("Ex-sentric"))
+    assert hinted.cache_path("Eccentric") == plain.cache_path("Ex-sentric")
+
+
+def test_english_catalogue_respells_for_speech_only() -> None:
+    from voicecoach.planning.phrases import load_phrases
+    from voicecoach.planning.plan import PlanRequest, make_plan
+
+    phrases = load_phrases("en")
+    assert phrases.pronounce.get("Eccentric")
+    plan = make_plan(PlanRequest("hip-thrust"))
+    assert plan.speech.pronounce == phrases.pronounce
+    texts = plan.timeline.speech_texts()
+    assert any("Eccentric" in t for t in texts)  # shown and logged as written
+    assert not any(v in t for t in texts for v in phrases.pronounce.values())

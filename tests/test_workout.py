@@ -50,6 +50,14 @@ BROKEN = [
     ("duplicate phase names", VALID + '[[exercise.phase]]\nname = "down"\nkind = "concentric"\nseconds = 1\n',
      ["exercise[1].phase", "share a name"]),
     ("empty setup step", VALID.replace("reps = 2", 'reps = 2\nsetup = [""]'), ["exercise[1].setup", "non-empty"]),
+    ("tip placed after a missing step", VALID.replace("reps = 2", 'reps = 2\nsetup = ["a"]\ntip = "t"\ntip_after_step = 2'),
+     ["exercise[1].tip_after_step", "between 0 and 1"]),
+    ("tip_after_step without a tip", VALID.replace("reps = 2", 'reps = 2\nsetup = ["a"]\ntip_after_step = 0'),
+     ["exercise[1].tip_after_step", "no tip"]),
+    ("texts per beat in an uncounted phase", VALID.replace('count = "up"', 'say = ["a", "b"]'),
+     ["exercise[1].phase[1].say", "counted phase"]),
+    ("more texts than beats", VALID.replace('count = "up"', 'count = "up"\nsay = ["a", "b", "c"]'),
+     ["exercise[1].phase[1].say", "3 texts", "2 beat(s)"]),
     ("side cue for an unused side", VALID.replace("reps = 2", 'reps = 2\nsides = ["left"]\nside_cues = { right = "x" }'),
      ["side_cues.right", "unknown field"]),
 ]
@@ -78,6 +86,61 @@ def test_cli_validate_broken_file_one_line_exit_2(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert str(path) in result.stderr and "exercise[1].reps" in result.stderr
+
+
+SEVERAL_PROBLEMS = '''
+name = "Several"
+rounds = 0
+[[exercise]]
+name = "Squat"
+rep = 2
+[[exercise.phase]]
+name = "down"
+kind = "sideways"
+seconds = 2
+[[exercise]]
+name = "Hold"
+hold_seconds = -5
+'''
+
+
+def test_cli_validate_reports_every_problem(tmp_path: Path) -> None:
+    """The README promises one line per problem: the first must not hide the others."""
+    path = tmp_path / "several.toml"
+    path.write_text(SEVERAL_PROBLEMS, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    fields = ["rounds", "exercise[1].rep", "exercise[1].phase[1].kind",
+              "exercise[2].hold_seconds"]
+    assert len(lines) == len(fields), lines
+    for line in lines:
+        assert str(path) in line
+    for field in fields:
+        assert sum(f": {field}:" in line for line in lines) == 1, (field, lines)
+
+
+def test_loading_a_file_with_several_problems_stays_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "several.toml"
+    path.write_text(SEVERAL_PROBLEMS, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_workout(str(path))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path))
+    assert "3 more problems" in message and "validate" in message
+
+
+@pytest.mark.parametrize("label,text,words", BROKEN[1:], ids=[b[0] for b in BROKEN[1:]])
+def test_one_mistake_is_one_problem(tmp_path: Path, label: str, text: str,
+                                    words: list[str]) -> None:
+    """Validation goes on past a problem without reporting its consequences as more."""
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_workout(str(path))
+    assert len(caught.value.problems) == 1, caught.value.problems
 
 
 def test_cli_validate_good_file(tmp_path: Path) -> None:
@@ -115,6 +178,18 @@ def test_hip_thrust_is_the_documented_exercise() -> None:
     lower = next(p for p in exercise.phases if p.kind is PhaseKind.ECCENTRIC)
     assert (lower.seconds, lower.min_seconds, lower.max_seconds) == (3, 2, 3)
     assert lower.count is CountStyle.UP and lower.beats == 3
+
+
+@pytest.mark.parametrize("language,words", [("en", ["thighs", "parallel to the floor",
+                                                     "glutes", "core"]),
+                                            ("ko", ["허벅지", "평행", "엉덩이에 힘", "복부"])])
+def test_hip_thrust_top_position_is_thighs_parallel(language: str, words: list[str]) -> None:
+    """The drive ends with the thighs parallel to the floor (not the hips "level with"
+    it), glutes squeezed and core braced."""
+    step = load_workout("hip-thrust", language).exercises[0].setup[2]
+    for word in words:
+        assert word in step, (word, step)
+    assert "level with" not in step and "수평" not in step
 
 
 def test_other_builtins_use_other_parts_of_the_format() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from voicecoach.planning.phrases import PromptMode
 from voicecoach.planning.plan import PlanRequest
 
 
@@ -20,7 +21,8 @@ def add_workout_arguments(parser: argparse.ArgumentParser, *, voice: bool = True
 
 
 def plan_request(args: argparse.Namespace) -> PlanRequest:
-    """The PlanRequest described by parsed workout arguments."""
+    """The PlanRequest described by parsed workout arguments (``--keys-only``: keys mode)."""
+    mode = PromptMode.KEYS if getattr(args, "keys_only", False) else PromptMode.VOICE
     return PlanRequest(workout=args.workout, language=args.lang,
                        voice=getattr(args, "voice", None), rate=getattr(args, "rate", 165),
-                       phase_seconds=tuple(args.phase_seconds))
+                       phase_seconds=tuple(args.phase_seconds), mode=mode)

@@ -116,15 +116,24 @@ def print_sessions(sessions: list[SessionSummary], args: argparse.Namespace,
 
 
 def session_table(sessions: list[SessionSummary], path: Path) -> Table:
+    """The session list; fits an 80-column terminal by wrapping text, never cutting it."""
     table = Table(title=f"Training log ({path})", title_justify="left")
-    for name, justify in (("id", "right"), ("date", "left"), ("workout", "left"),
-                          ("duration", "right"), ("reps per side", "left"),
-                          ("pauses", "right"), ("finished", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name, justify, wrap in (("id", "right", False), ("date", "left", True),
+                                ("workout", "left", True), ("time", "right", False),
+                                ("reps per side", "left", True), ("pauses", "right", False),
+                                ("finished", "left", True)):
+        table.add_column(name, justify=justify, no_wrap=not wrap,  # type: ignore[arg-type]
+                         overflow="fold")
     for s in sessions:
         table.add_row(str(s.id), s.started_at.strftime("%Y-%m-%d %H:%M"), s.workout,
                       clock(s.duration), reps_text(s), str(s.pauses), status_text(s))
+    if any(s.status is not SessionStatus.FINISHED for s in sessions):
+        table.caption = RESUME_HINT
+        table.caption_justify = "left"
     return table
+
+
+RESUME_HINT = "Stopped or interrupted sessions carry on with `voicecoach run WORKOUT --resume`."
 
 
 def clock(seconds: float) -> str:
@@ -153,8 +162,8 @@ def status_text(summary: SessionSummary) -> str:
     if summary.status is SessionStatus.FINISHED:
         return "yes" + (f" (resumed {summary.resumes}x)" if summary.resumes else "")
     if summary.status is SessionStatus.STOPPED:
-        return "stopped (resumable)"
-    return "no (interrupted, resumable)"
+        return "stopped"
+    return "interrupted"
 
 
 # -- one session's events -------------------------------------------------------

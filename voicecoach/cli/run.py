@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -55,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voicecoach.session.coach import Outcome
     from voicecoach.session.runner import SessionOptions, run_session
 
     options = SessionOptions(
@@ -69,10 +71,23 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     if result.outcome is None:
-        _notify(f"session {result.session_id} interrupted; resume it with --resume")
+        _notify(f"session {result.session_id} interrupted; {resume_hint(args)}")
         return EXIT_INTERRUPTED
-    print(f"session {result.session_id} {result.outcome.value}")
+    hint = f"; {resume_hint(args)}" if result.outcome is not Outcome.FINISHED else ""
+    print(f"session {result.session_id} {result.outcome.value}{hint}")
     return 0
+
+
+def resume_hint(args: argparse.Namespace) -> str:
+    """How to carry on a session that did not finish: the same command with --resume."""
+    words = ["voicecoach", "run", args.workout]
+    if args.lang != "en":
+        words += ["--lang", args.lang]
+    for override in args.phase_seconds:
+        words += ["--phase-seconds", override]
+    if args.db is not None:
+        words += ["--db", str(args.db)]
+    return "carry on with: " + shlex.join(words + ["--resume"])
 
 
 def _notify(message: str) -> None:

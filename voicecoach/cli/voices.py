@@ -23,15 +23,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print one voice per line: id, language, name; the language default is starred."""
+    """Print one voice per line: id, language, name; each language's default is starred."""
     voices = voices_for(args.lang) if args.lang else list_voices()
     if not voices:
         raise InputError(
             f"no voice for language {args.lang!r}; run `voicecoach voices` to list all voices"
         )
-    default = default_voice(args.lang) if args.lang else None
+    if args.lang:
+        defaults = {default_voice(args.lang)}
+    else:  # every language shown gets its default marked, not just one asked for
+        languages = {voice.languages[0].split("-")[0] for voice in voices if voice.languages}
+        defaults = {default_voice(language) for language in languages}
     width = max(len(voice.id) for voice in voices)
     for voice in voices:
-        mark = "*" if voice.id == default else " "
+        mark = "*" if voice.id in defaults else " "
         print(f"{mark} {voice.id:<{width}}  {', '.join(voice.languages):<16} {voice.name}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +16,7 @@ from voicecoach.planning.plan import Plan, make_plan
 from voicecoach.planning.timeline import CueKind, MarkKind
 from voicecoach.planning.workout import (
     Exercise,
+    WorkoutError,
     builtin_workouts,
     load_workout,
     parse_workout,
@@ -94,7 +96,7 @@ def print_plan(plan: Plan, gap: float, console: Console) -> None:
                 counted = (f"{phase.count.value}, every {phase.count_every:g} s"
                            if phase.beats else "-")
                 table.add_row(phase.name, phase.kind.value, f"{phase.seconds:g}", counted,
-                              phase.say)
+                              " | ".join((phase.say, *phase.say_next)))
             console.print(table)
     sides = [c for c in timeline.cues if c.kind is CueKind.MARK and c.mark is MarkKind.SIDE]
     console.print(f"\nTotal: {clock(timeline.duration)} of coaching, plus {timeline.gates} "
@@ -121,7 +123,12 @@ def run_show(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     load_phrases(args.lang)
     path = resolve_workout(str(args.file), args.lang)
-    workout = parse_workout(read_toml(path), path)
+    try:
+        workout = parse_workout(read_toml(path), path)
+    except WorkoutError as error:  # one line per problem, as the README promises
+        for problem in error.problems:
+            print(f"voicecoach: error: {problem}", file=sys.stderr)
+        return error.exit_code
     reps = sum(e.reps * e.sets * max(1, len(e.sides)) for e in workout.exercises)
     print(f"{path}: OK: '{workout.name}', {len(workout.exercises)} exercise(s), "
           f"{reps} reps in all, {workout.rounds} round(s)")

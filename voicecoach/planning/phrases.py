@@ -1,12 +1,17 @@
 """The phrase catalogue: what the coach says that is not workout text, per language.
 
-Lives in ``prompts/<lang>/phrases.toml`` so another language is a folder away.
+Lives in ``prompts/<lang>/phrases.toml`` so another language is a folder away. What
+the coach tells the user to do depends on how they answer it (:class:`PromptMode`):
+``[say]`` is for a session that listens; ``[modes.keys]`` and ``[modes.export]``
+replace the phrases that would tell a keys-only user to speak, or an exported file's
+listener to say something nothing hears.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 
 from voicecoach.errors import InputError
@@ -23,6 +28,14 @@ REQUIRED_KEYS = (
 """Every key the code asks for; a catalogue missing one is rejected on load."""
 
 
+class PromptMode(StrEnum):
+    """How the user answers the coach, which decides how the coach asks."""
+
+    VOICE = "voice"  # a live session that listens: "say next"
+    KEYS = "keys"  # a live session on the keyboard only: "press Enter"
+    EXPORT = "export"  # an audio file: nothing answers, gates are fixed pauses
+
+
 @dataclass(frozen=True)
 class Phrases:
     """Templates and count words of one language."""
@@ -32,6 +45,21 @@ class Phrases:
     templates: dict[str, str]
     counts: tuple[str, ...]
     sides: dict[str, str]
+    pronounce: dict[str, str] = field(default_factory=dict)
+    """Word -> respelling for the speech engine only (``[pronounce]``): words espeak-ng
+    says badly enough to be misheard; displayed text keeps the real spelling."""
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per :class:`PromptMode`, the templates replacing ``[say]``'s (``[modes.keys]``...)."""
+    mode: PromptMode = PromptMode.VOICE
+    said: dict[str, str] = field(default_factory=dict)
+    """``[say]`` as written, whatever the mode (what :meth:`for_mode` starts from)."""
+
+    def for_mode(self, mode: PromptMode) -> Phrases:
+        """These phrases as said to a user answering in ``mode``."""
+        mode = PromptMode(mode)
+        said = self.said or self.templates
+        templates = {**said, **self.variants.get(mode.value, {})}
+        return replace(self, templates=templates, mode=mode, said=dict(said))
 
     def say(self, key: str, **values: object) -> str:
         """The phrase ``key`` with its placeholders filled in."""
@@ -51,8 +79,8 @@ def available_languages() -> list[str]:
     return sorted(p.parent.name for p in prompts_dir().glob("*/phrases.toml"))
 
 
-def load_phrases(language: str) -> Phrases:
-    """Load and check ``prompts/<language>/phrases.toml``."""
+def load_phrases(language: str, mode: PromptMode = PromptMode.VOICE) -> Phrases:
+    """Load and check ``prompts/<language>/phrases.toml``, as said in ``mode``."""
     path = prompts_dir() / language / "phrases.toml"
     if not path.is_file():
         known = ", ".join(available_languages()) or "none"
@@ -64,15 +92,41 @@ def load_phrases(language: str) -> Phrases:
     missing = [key for key in REQUIRED_KEYS if not isinstance(templates.get(key), str)]
     if missing:
         raise InputError(f"{path}: [say]: missing phrase(s): {', '.join(missing)}")
-    for key, template in templates.items():
-        try:
-            list(string.Formatter().parse(template))
-        except ValueError as error:
-            raise InputError(f"{path}: say.{key}: bad template: {error}") from None
+    _check_templates(path, "say", templates)
+    modes = data.get("modes", {})
+    if not isinstance(modes, dict):
+        raise InputError(f"{path}: modes: expected tables like [modes.keys]")
+    variants: dict[str, dict[str, str]] = {}
+    for name, table in modes.items():
+        where = f"modes.{name}"
+        if name not in {m.value for m in PromptMode} - {PromptMode.VOICE.value}:
+            raise InputError(f"{path}: {where}: unknown mode; use keys or export")
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise InputError(f"{path}: {where}: expected a table of phrase templates")
+        unknown = sorted(set(table) - set(REQUIRED_KEYS))
+        if unknown:
+            raise InputError(f"{path}: {where}: not a phrase of [say]: {', '.join(unknown)}")
+        _check_templates(path, where, table)
+        variants[name] = dict(table)
     counts = data.get("counts")
     if not (isinstance(counts, list) and counts and all(isinstance(c, str) for c in counts)):
         raise InputError(f"{path}: counts: expected a list of count words from one")
     sides = data.get("sides", {})
     if not isinstance(sides, dict):
         raise InputError(f"{path}: sides: expected a table like left = \"Left\"")
-    return Phrases(language, path, dict(templates), tuple(counts), dict(sides))
+    pronounce = data.get("pronounce", {})
+    if not (isinstance(pronounce, dict) and all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in pronounce.items())):
+        raise InputError(f"{path}: pronounce: expected a table like Eccentric = \"Ex-centric\"")
+    phrases = Phrases(language, path, dict(templates), tuple(counts), dict(sides),
+                      dict(pronounce), variants)
+    return phrases if mode is PromptMode.VOICE else phrases.for_mode(mode)
+
+
+def _check_templates(path: Path, where: str, templates: dict[str, str]) -> None:
+    for key, template in templates.items():
+        try:
+            list(string.Formatter().parse(template))
+        except ValueError as error:
+            raise InputError(f"{path}: {where}.{key}: bad template: {error}") from None

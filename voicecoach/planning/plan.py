@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voicecoach.planning.phrases import Phrases, load_phrases
+from voicecoach.planning.phrases import Phrases, PromptMode, load_phrases
 from voicecoach.planning.timeline import Timeline, compile_timeline
 from voicecoach.planning.workout import (
     Workout,
@@ -29,6 +29,8 @@ class PlanRequest:
     voice: str | None = None
     rate: int = 165
     phase_seconds: Sequence[str] = ()
+    mode: PromptMode = PromptMode.VOICE
+    """How the user answers: decides what the coach asks for ("say next", "press Enter")."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Plan:
 
 def load_plan_workout(request: PlanRequest) -> tuple[Workout, Phrases]:
     """The validated workout, with phase overrides applied, and its phrases."""
-    phrases = load_phrases(request.language)
+    phrases = load_phrases(request.language, request.mode)
     workout = load_workout(request.workout, request.language)
     overrides = dict(parse_phase_override(text) for text in request.phase_seconds)
     if overrides:
@@ -55,6 +57,7 @@ def make_plan(request: PlanRequest, speech: SpeechRenderer | None = None) -> Pla
     """Load, check and compile the requested workout, timing speech as it is rendered."""
     workout, phrases = load_plan_workout(request)
     if speech is None:
-        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate)
+        speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
+                                pronounce=phrases.pronounce)
     timeline = compile_timeline(workout, phrases, speech.duration)
     return Plan(workout, phrases, speech, timeline)

@@ -125,20 +125,28 @@ class Timeline:
         return self.duration + gap * self.gates
 
     def chapters(self, gap: float) -> list[Chapter]:
-        """One chapter per exercise side (per exercise when it has no sides)."""
+        """One chapter per exercise side (per exercise when it has no sides).
+
+        An exercise with setup steps keeps a chapter of its own, named after it, for
+        the setup (and, first, the workout's intro), so a side's chapter starts with
+        that side; without setup the exercise's chapter becomes its first side's.
+        """
         scheduled = self.scheduled(gap)
         end_of_all = self.total_seconds(gap)
         starts: list[tuple[float, str]] = []
         first_side = False  # the next SIDE mark is its exercise's first
+        setup = False  # the current exercise read setup steps before its first side
         for item in scheduled:
             cue = item.cue
             if cue.kind is not CueKind.MARK:
                 continue
             if cue.mark is MarkKind.EXERCISE:
                 starts.append((item.time, cue.text))
-                first_side = True
+                first_side, setup = True, False
+            elif cue.mark is MarkKind.STEP and first_side:
+                setup = True
             elif cue.mark is MarkKind.SIDE and cue.position.side:
-                if first_side:  # the exercise's chapter becomes its first side's
+                if first_side and not setup:  # the exercise's chapter becomes the side's
                     starts[-1] = (starts[-1][0], cue.text)
                 else:
                     starts.append((item.time, cue.text))
@@ -211,6 +219,12 @@ class _Builder:
     def say(self, key: str, **values: object) -> None:
         self.speak(self.phrases.say(key, **values))
 
+    def just_introduced(self, name: str) -> bool:
+        """Whether the last words spoken already named ``name`` (the workout's title
+        often is its one exercise's name: said twice in a row, it sounds like a glitch)."""
+        spoken = [c.text for c in self.cues if c.kind is CueKind.SPEECH]
+        return bool(spoken) and name.casefold() in spoken[-1].casefold()
+
     def earcon(self, name: str, at: float | None = None, lead: float = EARCON_LEAD) -> None:
         time = self.now if at is None else at
         self.cues.append(Cue(time, CueKind.EARCON, name, 0.0, None, self.position))
@@ -277,6 +291,8 @@ class _Builder:
         words = [self.phrases.count(n) for n in numbers]
         if say:
             words[0] = say
+        for beat, text in enumerate(phase.say_next[:beats - 1], start=1):
+            words[beat] = text  # the rest of a cue too long for one beat
         return words
 
     def hold(self, exercise: Exercise) -> None:
@@ -341,13 +357,18 @@ def _compile_exercise(b: _Builder, number: int, exercise: Exercise, first_round:
     exercise_index = b.mark(MarkKind.EXERCISE, exercise.name, exercise=number,
                             exercise_name=exercise.name, set=0, side="", rep=0, reps=0,
                             phase="", phase_kind="", step=0)
-    b.say("exercise_start", exercise=exercise.name)
+    if not (number == 0 and first_round and b.just_introduced(exercise.name)):
+        b.say("exercise_start", exercise=exercise.name)
     if first_round:
+        tip_after = (len(exercise.setup) if exercise.tip_after_step is None
+                     else exercise.tip_after_step)
         for step, text in enumerate(exercise.setup, start=1):
             b.mark(MarkKind.STEP, f"step {step}", step=step)
+            if exercise.tip and step - 1 == tip_after:  # leads into the step it precedes
+                b.speak(exercise.tip)
             b.speak(text)
             b.gate(f"step {step}")
-        if exercise.tip:
+        if exercise.tip and tip_after == len(exercise.setup):
             b.speak(exercise.tip)
     b.position = replace(b.position, step=0)
     sides = exercise.sides or ("",)

@@ -2,7 +2,9 @@
 
 A workout file is data: loading one parses TOML and nothing else, and reads no file
 but the one it is given. Every problem is reported as one line naming the file, the
-field (1-based, e.g. ``exercise[1].phase[3].seconds``) and what is wrong.
+field (1-based, e.g. ``exercise[1].phase[3].seconds``) and what is wrong. Validation
+goes on past a problem, so one run reports every problem in the file
+(:class:`WorkoutError` holds them all).
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Phase:
     count_every: float = 1.0
     min_seconds: float = 0.0
     max_seconds: float = MAX_SECONDS
+    say_next: tuple[str, ...] = ()
+    """Counted phases: said on the beats after the first, in place of their counts
+    (``say = ["Lower slowly", "foot still up"]``: a cue too long for one beat, split)."""
 
     @property
     def beats(self) -> int:
@@ -68,6 +73,8 @@ class Exercise:
     name: str
     setup: tuple[str, ...] = ()
     tip: str = ""
+    tip_after_step: int | None = None
+    """Setup step the tip follows (0: before the first); None: after the last."""
     sides: tuple[str, ...] = ()
     sets: int = 1
     reps: int = 0
@@ -103,49 +110,87 @@ class Workout:
     rest_between_rounds: float = 0.0
 
 
-class _Fields:
-    """Reads typed fields from one TOML table, naming file and field in every error."""
+class WorkoutError(InputError):
+    """A workout file with one or more problems, each a line naming file and field.
 
-    def __init__(self, path: Path, where: str, table: Any, allowed: tuple[str, ...]):
-        self.path, self.where = path, where
-        if not isinstance(table, dict):
+    ``str()`` is the first problem (plus how many more), so a command that only loads
+    the file still prints one line; ``validate`` prints every line of ``problems``.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = tuple(problems)
+        more = len(problems) - 1
+        suffix = (f" (and {more} more problem{'s' if more > 1 else ''}: "
+                  f"voicecoach validate lists them)") if more else ""
+        super().__init__(problems[0] + suffix)
+
+
+class _Fields:
+    """Reads typed fields from one TOML table, naming file and field in every problem.
+
+    A problem is recorded in the shared ``problems`` list (not raised) and the field
+    reads as its default, so validation carries on; ``ok()`` tells checks that combine
+    fields whether those fields were valid, so one mistake is reported once.
+    """
+
+    def __init__(self, path: Path, where: str, table: Any, allowed: tuple[str, ...],
+                 problems: list[str]):
+        self.path, self.where, self.problems = path, where, problems
+        self.bad: set[str] = set()
+        self.is_table = isinstance(table, dict)
+        if not self.is_table:
             self.fail("", "expected a table")
+            table = {}
         self.table: dict[str, Any] = table
         for key in table:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 self.fail(key, f"unknown field{hint}; allowed: {', '.join(allowed)}")
+                self.bad.update(close)  # the misspelt field is not missing as well
 
     def fail(self, key: str, problem: str) -> None:
         field = ".".join(part for part in (self.where, key) if part)
-        raise InputError(f"{self.path}: {field or 'top level'}: {problem}")
+        self.bad.add(key)
+        self.problems.append(f"{self.path}: {field or 'top level'}: {problem}")
+
+    def ok(self, *keys: str) -> bool:
+        """True when none of ``keys`` had a problem."""
+        return not self.bad.intersection(keys)
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
         if value is None:
             self.fail(key, "missing; add it as text, e.g. " f'{key} = "..."')
+            return ""
         if not isinstance(value, str) or (default is None and not value.strip()):
             self.fail(key, f"expected non-empty text, got {value!r}")
+            return default or ""
         return value.strip()
 
     def number(self, key: str, default: float | None = None, *, low: float = 0.0,
                high: float = MAX_SECONDS) -> float:
         value = self.table.get(key, default)
+        fallback = low if default is None else default
         if value is None:
             self.fail(key, "missing; add a number of seconds")
+            return fallback
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             self.fail(key, f"expected a number, got {value!r}")
+            return fallback
         if not low <= value <= high:
             self.fail(key, f"must be between {low:g} and {high:g}, got {value:g}")
+            return fallback
         return float(value)
 
     def integer(self, key: str, default: int, *, low: int, high: int) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(key, f"expected a whole number, got {value!r}")
+            return default
         if not low <= value <= high:
             self.fail(key, f"must be between {low} and {high}, got {value}")
+            return default
         return value
 
     def choice(self, key: str, enum: type[StrEnum], default: StrEnum | None = None) -> Any:
@@ -153,44 +198,67 @@ class _Fields:
         names = ", ".join(member.value for member in enum)
         if value is None:
             self.fail(key, f"missing; one of: {names}")
+            return next(iter(enum))
         try:
             return enum(value)
         except ValueError:
             self.fail(key, f"must be one of {names}, got {value!r}")
+            return default if default is not None else next(iter(enum))
 
     def texts(self, key: str) -> tuple[str, ...]:
         value = self.table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             self.fail(key, "expected a list of non-empty texts")
+            return ()
         return tuple(v.strip() for v in value)
 
 
 PHASE_FIELDS = ("name", "kind", "seconds", "say", "count", "count_every", "min_seconds",
                 "max_seconds")
-EXERCISE_FIELDS = ("name", "setup", "tip", "sides", "sets", "reps", "phase", "hold_seconds",
-                   "hold_call_every", "side_cues", "rest_between_sides", "rest_between_sets",
+EXERCISE_FIELDS = ("name", "setup", "tip", "tip_after_step", "sides", "sets", "reps", "phase",
+                   "hold_seconds", "hold_call_every", "side_cues", "rest_between_sides",
+                   "rest_between_sets",
                    "rest_after")
 WORKOUT_FIELDS = ("name", "description", "rounds", "rest_between_rounds", "exercise")
 
 
-def _parse_phase(path: Path, where: str, table: Any) -> Phase:
-    fields = _Fields(path, where, table, PHASE_FIELDS)
+def _parse_phase(path: Path, where: str, table: Any, problems: list[str]) -> Phase:
+    fields = _Fields(path, where, table, PHASE_FIELDS, problems)
     seconds = fields.number("seconds")
     low = fields.number("min_seconds", seconds)
     high = fields.number("max_seconds", seconds)
-    if not low <= seconds <= high:
+    if fields.ok("seconds", "min_seconds", "max_seconds") and not low <= seconds <= high:
         fields.fail("seconds", f"must lie within min_seconds..max_seconds ({low:g}..{high:g})")
     count = fields.choice("count", CountStyle, CountStyle.NONE)
     count_every = fields.number("count_every", 1.0, low=0.25, high=60.0)
-    if count is not CountStyle.NONE and seconds < count_every:
+    if (fields.ok("seconds", "count", "count_every") and count is not CountStyle.NONE
+            and seconds < count_every):
         fields.fail("count", f"a counted phase needs seconds >= count_every ({count_every:g})")
+    say, say_next = "", tuple[str, ...]()
+    if not isinstance(fields.table.get("say"), list):
+        say = fields.text("say", "")
+    else:  # one text per beat, from the first
+        parts = fields.texts("say")
+        fewest = math.floor(low / count_every + 1e-9)
+        if not parts:
+            if fields.ok("say"):
+                fields.fail("say", "an empty list; give text, or one text per beat")
+        elif count is CountStyle.NONE:
+            fields.fail("say", "a list (one text per beat) needs a counted phase: "
+                        'set count = "up" or "down", or give one text')
+        elif fields.ok("min_seconds", "count_every") and len(parts) > max(1, fewest):
+            fields.fail("say", f"{len(parts)} texts but the phase has {max(1, fewest)} "
+                        f"beat(s) at its shortest ({low:g} s); give at most that many")
+        else:
+            say, say_next = parts[0], parts[1:]
     return Phase(name=fields.text("name"), kind=fields.choice("kind", PhaseKind),
-                 seconds=seconds, say=fields.text("say", ""), count=count,
-                 count_every=count_every, min_seconds=low, max_seconds=high)
+                 seconds=seconds, say=say, count=count,
+                 count_every=count_every, min_seconds=low, max_seconds=high,
+                 say_next=say_next)
 
 
-def _parse_exercise(path: Path, where: str, table: Any) -> Exercise:
-    fields = _Fields(path, where, table, EXERCISE_FIELDS)
+def _parse_exercise(path: Path, where: str, table: Any, problems: list[str]) -> Exercise:
+    fields = _Fields(path, where, table, EXERCISE_FIELDS, problems)
     sides = fields.texts("sides")
     for side in sides:
         if side not in SIDES:
@@ -198,30 +266,40 @@ def _parse_exercise(path: Path, where: str, table: Any) -> Exercise:
     if len(set(sides)) != len(sides):
         fields.fail("sides", "a side is listed twice")
     side_cues = fields.table.get("side_cues")
-    if side_cues is not None:
-        cue_fields = _Fields(path, f"{where}.side_cues", side_cues, sides)
-        side_cues = {side: cue_fields.text(side) for side in side_cues}
+    if side_cues is not None and fields.ok("sides"):
+        cue_fields = _Fields(path, f"{where}.side_cues", side_cues, sides, problems)
+        side_cues = {side: cue_fields.text(side) for side in cue_fields.table}
     raw_phases = fields.table.get("phase", [])
     if not isinstance(raw_phases, list):
         fields.fail("phase", "expected [[exercise.phase]] tables")
-    phases = tuple(_parse_phase(path, f"{where}.phase[{i}]", t)
+        raw_phases = []
+    before = len(problems)
+    phases = tuple(_parse_phase(path, f"{where}.phase[{i}]", t, problems)
                    for i, t in enumerate(raw_phases, start=1))
+    phases_ok = len(problems) == before
     names = [p.name for p in phases]
-    if len(set(names)) != len(names):
+    if phases_ok and len(set(names)) != len(names):
         fields.fail("phase", "two phases share a name; names must be unique per exercise")
     hold = fields.number("hold_seconds", 0.0)
     reps = fields.integer("reps", 0, low=0, high=500)
     if hold and (reps or phases):
         fields.fail("hold_seconds", "an exercise is either a timed hold or reps with phases")
-    if not hold:
+    elif not hold and fields.ok("hold_seconds"):
         if not reps:
-            fields.fail("reps", "missing; give reps (with phases) or hold_seconds")
-        if not phases:
+            if fields.ok("reps"):
+                fields.fail("reps", "missing; give reps (with phases) or hold_seconds")
+        elif not phases and fields.ok("phase"):
             fields.fail("phase", "an exercise with reps needs at least one [[exercise.phase]]")
-        if sum(p.seconds for p in phases) <= 0:
+        elif phases_ok and phases and sum(p.seconds for p in phases) <= 0:
             fields.fail("phase", "the phases of a rep add up to zero seconds")
+    setup, tip = fields.texts("setup"), fields.text("tip", "")
+    tip_after_step = None
+    if "tip_after_step" in fields.table:
+        tip_after_step = fields.integer("tip_after_step", len(setup), low=0, high=len(setup))
+        if not tip and fields.ok("tip"):
+            fields.fail("tip_after_step", "there is no tip to place; add tip = \"...\"")
     return Exercise(
-        name=fields.text("name"), setup=fields.texts("setup"), tip=fields.text("tip", ""),
+        name=fields.text("name"), setup=setup, tip=tip, tip_after_step=tip_after_step,
         sides=sides, sets=fields.integer("sets", 1, low=1, high=50), reps=reps,
         phases=phases, hold_seconds=hold,
         hold_call_every=fields.number("hold_call_every", 10.0, low=0.0),
@@ -233,19 +311,27 @@ def _parse_exercise(path: Path, where: str, table: Any) -> Exercise:
 
 
 def parse_workout(data: Any, path: Path) -> Workout:
-    """Validate parsed TOML ``data`` (from ``path``) into a :class:`Workout`."""
-    fields = _Fields(path, "", data, WORKOUT_FIELDS)
+    """Validate parsed TOML ``data`` (from ``path``) into a :class:`Workout`.
+
+    Raises :class:`WorkoutError` listing every problem found, not just the first.
+    """
+    problems: list[str] = []
+    fields = _Fields(path, "", data, WORKOUT_FIELDS, problems)
     raw = fields.table.get("exercise")
     if not isinstance(raw, list) or not raw:
         fields.fail("exercise", "missing; add at least one [[exercise]] table")
-    exercises = tuple(_parse_exercise(path, f"exercise[{i}]", t)
+        raw = []
+    exercises = tuple(_parse_exercise(path, f"exercise[{i}]", t, problems)
                       for i, t in enumerate(raw, start=1))
-    return Workout(
+    workout = Workout(
         name=fields.text("name"), description=fields.text("description", ""),
         exercises=exercises, source=path, slug=path.stem,
         rounds=fields.integer("rounds", 1, low=1, high=50),
         rest_between_rounds=fields.number("rest_between_rounds", 0.0),
     )
+    if problems:
+        raise WorkoutError(problems)
+    return workout
 
 
 def workouts_dir(language: str) -> Path:

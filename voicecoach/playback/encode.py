@@ -95,7 +95,28 @@ def check_output(path: str | os.PathLike[str]) -> AudioFormat:
     """The format for an output path that is not a folder, or InputError/OutputError."""
     if Path(path).is_dir():
         raise OutputError(f"cannot write {os.fspath(path)}: it is a folder; give a file name")
-    return format_for(path)
+    audio_format = format_for(path)
+    check_writable(path)
+    return audio_format
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """OutputError unless a file can be created in ``path``'s folder, as the export will.
+
+    Called before any slow work: the folder is tried for real (a temporary file made
+    and removed), since permission bits do not tell a read-only mount or an ACL.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {target}: the folder {folder} does not exist; "
+                          "create it or choose another")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    except OSError as error:
+        raise OutputError(_write_failure(target, error)) from error
+    os.close(fd)
+    os.unlink(probe)
 
 
 def supports_chapters(path: str | os.PathLike[str]) -> bool:

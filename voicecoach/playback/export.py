@@ -7,6 +7,7 @@ timeline the live player plays, rendered by sample index and encoded by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,7 @@ import numpy as np
 
 from voicecoach.audio import PLAYBACK_RATE
 from voicecoach.errors import InputError
-from voicecoach.planning.phrases import Phrases
+from voicecoach.planning.phrases import Phrases, PromptMode
 from voicecoach.planning.plan import PlanRequest, load_plan_workout
 from voicecoach.planning.timeline import Timeline, compile_timeline
 from voicecoach.planning.workout import Workout
@@ -25,6 +26,7 @@ from voicecoach.playback.earcons import load_earcon
 from voicecoach.playback.encode import (
     check_bitrate,
     check_output,
+    check_writable,
     export_audio,
     supports_chapters,
     write_timeline_json,
@@ -82,13 +84,16 @@ def export_workout(request: PlanRequest, output: Path, *, gap: float = 3.0,
     if not (math.isfinite(gap) and gap >= 0):
         raise InputError(f"--gap {gap:g}: give zero or more seconds")
     check_output(output)  # fail on a bad path before any slow work
+    if timeline_path is not None:
+        check_writable(timeline_path)
     if bitrate:
         check_bitrate(bitrate)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    workout, phrases = load_plan_workout(request)
+    # An exported file answers nothing: the coach asks for no word or key.
+    workout, phrases = load_plan_workout(dataclasses.replace(request, mode=PromptMode.EXPORT))
     speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
-                            cache_dir=cache_dir)
+                            cache_dir=cache_dir, pronounce=phrases.pronounce)
     speech.render_all(spoken_texts(workout, phrases), progress=stages.phrases)
     timeline = compile_timeline(workout, phrases, speech.duration)
     if transform is not None:

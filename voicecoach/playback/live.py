@@ -279,6 +279,11 @@ class LivePlayer:
         """The stream clock that :attr:`PlayerEvent.dac_time` is on."""
         return float(self._stream.time)
 
+    @property
+    def samples_played(self) -> int:
+        """Samples (at :attr:`rate`) handed to the output so far, silence included."""
+        return self._stream_pos
+
     # --------------------------------------------------------------- commands
     def release_gate(self) -> None:
         """Go on from the gate the plan is holding at (ignored when not holding)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,7 +266,10 @@ class SpeechRenderer:
     changing them in place.
     """
 
-    def __init__(self, voice: str, rate: int = 165, cache_dir: Path | None = None) -> None:
+    def __init__(self, voice: str, rate: int = 165, cache_dir: Path | None = None,
+                 pronounce: Mapping[str, str] | None = None) -> None:
+        """``pronounce``: word -> respelling, applied to what espeak-ng is given only
+        (``prompts/<lang>/phrases.toml`` ``[pronounce]``); texts are shown as written."""
         if not MIN_RATE <= rate <= MAX_RATE:
             raise InputError(
                 f"speech rate {rate} is out of range; use {MIN_RATE}-{MAX_RATE} words per minute"
@@ -278,10 +282,23 @@ class SpeechRenderer:
         self._clips: dict[str, np.ndarray] = {}
         self.synthesised = 0
         self.cache_hits = 0
+        self.pronounce = dict(pronounce or {})
+        self._respell = (re.compile(r"\b(" + "|".join(
+            re.escape(word) for word in sorted(self.pronounce, key=len, reverse=True))
+            + r")\b", re.IGNORECASE) if self.pronounce else None)
+        self._respelling = {word.casefold(): spelt for word, spelt in self.pronounce.items()}
+
+    def spoken(self, text: str) -> str:
+        """``text`` as given to espeak-ng: words with a pronunciation hint respelt."""
+        if self._respell is None:
+            return text
+        return self._respell.sub(lambda m: self._respelling[m.group(0).casefold()], text)
 
     def cache_path(self, text: str) -> Path:
-        """The cache file for ``text`` in this voice, rate and engine."""
-        key = "\0".join((self._engine_id, PROCESSING_VERSION, self.voice, str(self.rate), text))
+        """The cache file for ``text`` in this voice, rate and engine (keyed by what is
+        actually said, so a changed pronunciation hint is synthesised anew)."""
+        key = "\0".join((self._engine_id, PROCESSING_VERSION, self.voice, str(self.rate),
+                         self.spoken(text)))
         return self.cache_dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + ".wav")
 
     def render(self, text: str) -> np.ndarray:
@@ -328,7 +345,7 @@ class SpeechRenderer:
         if not text.strip():
             clip = np.zeros(0, dtype=np.float32)
         else:
-            samples, rate = self._synthesise_raw(text)
+            samples, rate = self._synthesise_raw(self.spoken(text))
             clip = process(samples, rate)
             self.synthesised += 1
         path = self.cache_path(text)

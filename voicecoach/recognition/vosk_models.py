@@ -84,12 +84,26 @@ def downloaded_model(language: str) -> Path | None:
     """Ask Vosk to download its small model for ``language``; None when that fails.
 
     Vosk prints and calls ``sys.exit`` for an unknown language, and raises on network
-    errors; both mean "no model" here.
+    errors; both mean "no model" here. Only Vosk's download code runs, through a
+    ``vosk.Model`` that never loads: ``vosk.Model(lang=...)`` would load the model just
+    to be thrown away, and when the download fails its ``__del__`` frees a handle that
+    was never set, printing a stray "Exception ignored" traceback after our error.
     """
+    import contextlib
+    import io
+
     import vosk
 
+    class _DownloadOnly(vosk.Model):
+        def __init__(self) -> None:  # no model loaded, no handle to free
+            pass
+
+        def __del__(self) -> None:
+            pass
+
     try:
-        vosk.Model(lang=language)  # downloads into Vosk's cache, then loads it
+        with contextlib.redirect_stdout(io.StringIO()):  # "lang xx does not exist"
+            _DownloadOnly().get_model_path(None, language)
     except (Exception, SystemExit):
         return None
     return cached_model(language)

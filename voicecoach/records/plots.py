@@ -6,6 +6,7 @@ format, and files are written atomically (temp file, then ``os.replace``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -91,6 +92,15 @@ def reps_per_day(sessions: Sequence[SessionSummary]) -> dict[date, dict[str, int
 def plot_history(sessions: Sequence[SessionSummary], path: Path | str) -> Path:
     """Stacked bars of reps per day, one colour per exercise."""
     path = check_plot_path(path)
+    return save_figure(volume_figure(sessions), path)
+
+
+DAY_TICKS = 8
+"""At most this many labelled days on the volume plot's axis (more would collide)."""
+
+
+def volume_figure(sessions: Sequence[SessionSummary]) -> Figure:
+    """The figure of :func:`plot_history`; InputError when no reps are logged."""
     days = reps_per_day(sessions)
     if not days:
         raise InputError("no reps logged yet, nothing to plot; finish some reps first")
@@ -107,21 +117,32 @@ def plot_history(sessions: Sequence[SessionSummary], path: Path | str) -> Path:
     for xi, total in zip(x, bottom):
         axes.annotate(str(total), (xi, total), ha="center", va="bottom", fontsize=8,
                       xytext=(0, 2), textcoords="offset points")
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    # The data are whole days: ticks fall on days (never hours, which AutoDateLocator
+    # picks for a short span and which collided with the dates), at most DAY_TICKS of them.
+    span = int(round(x[-1] - x[0])) + 1
+    if span <= 31 * DAY_TICKS:
+        locator: mdates.DateLocator = mdates.DayLocator(
+            interval=max(1, math.ceil(span / DAY_TICKS)))
+    else:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=DAY_TICKS)
+    years = sorted({d.year for d in days})
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    axes.set_xlim(x[0] - 1, x[-1] + 1)
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%b %d" if len(years) == 1
+                                                        else "%Y-%m-%d"))
+    axes.set_xlim(x[0] - 0.6, x[-1] + 0.6)
     axes.set_ylim(0, max(bottom) * 1.15)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("date")
+    axes.set_xlabel(f"date ({years[0]})" if len(years) == 1 else "date")
     axes.set_ylabel("reps per day")
     axes.set_title("Training volume per exercise")
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                 title="exercise")
+    if len(locator()) > 5:
+        figure.autofmt_xdate(rotation=30, ha="right")
     figure.tight_layout()
-    return save_figure(figure, path)
+    return figure
 
 
 # -- timeline -------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -39,7 +40,8 @@ import numpy as np
 
 from voicecoach.audio import PLAYBACK_RATE
 from voicecoach.commands import Command
-from voicecoach.planning.phrases import Phrases
+from voicecoach.errors import DeviceError
+from voicecoach.planning.phrases import Phrases, PromptMode
 from voicecoach.planning.timeline import BREATH, Cue, CueKind, MarkKind, Position, Timeline
 from voicecoach.playback.live import EventKind as PlayerEventKind
 from voicecoach.playback.live import LivePlayer, PlayerEvent
@@ -56,6 +58,13 @@ REMINDER_SECONDS = 45.0
 """Wall-clock seconds at a gate before the coach reminds the user to say "next"."""
 VIEW_INTERVAL = 0.1
 LOOP_TICK = 0.01
+PACE_WINDOW_SECONDS = 3.0
+PACE_LIMIT = 1.5
+"""An output that takes more than this many seconds of audio per second of wall clock
+(over PACE_WINDOW_SECONDS) is no sound card but a null or file device: the workout
+would rush by unheard and be logged as done. A real device's first buffer adds < 0.3 s."""
+ALLOW_UNPACED_ENV = "VOICECOACH_ALLOW_UNPACED_OUTPUT"
+"""Set (to anything) by the test rigs, whose unpaced output the tests use on purpose."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class _Notice:
     """Say one of the live phrases now (e.g. ``mic_lost``)."""
 
     phrase_key: str
+    keys_from_now: bool = False
+    """The microphone is gone: from now on ask for keys ("press p"), not words."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +139,12 @@ class CoachSession:
         # State built from the player's events (only the run thread touches it).
         self.position = Position()
         self.last_instruction = ""
+        self.last_said = ""  # the last thing the coach said, counts included (the view)
         self.last_heard = ""
         self.status = "starting"
         self._rep: _Span | None = None
         self._hold: _Span | None = None
+        self._rest: _Span | None = None
         self._side: _Span | None = None
         self._phase: _Span | None = None
         self._waiting_gate = -1
@@ -144,6 +157,7 @@ class CoachSession:
         self._finished = False
         self._interrupted = False
         self._last_view = 0.0
+        self._pace: tuple[float, int] | None = None  # (wall, samples played) of the window
         self._unit_marks = [i for i, c in enumerate(cues) if c.kind is CueKind.MARK
                             and c.mark in (MarkKind.REP, MarkKind.HOLD)]
         self.handled: list[tuple[Command, str]] = []  # (command, what it did), for tests
@@ -162,6 +176,11 @@ class CoachSession:
         """Say one of the live phrases now, e.g. ``mic_lost`` (any thread)."""
         self._inbox.put(_Notice(phrase_key))
 
+    def on_keys_only(self, phrase_key: str) -> None:
+        """The microphone is gone or never opened: say ``phrase_key`` and from now on ask
+        for keys, not words (any thread)."""
+        self._inbox.put(_Notice(phrase_key, keys_from_now=True))
+
     def interrupt(self) -> None:
         """End the session as if "stop" was said, without speaking (Ctrl-C)."""
         self._inbox.put(_INTERRUPT)
@@ -171,6 +190,7 @@ class CoachSession:
         """Say ``text`` over the plan; returns its length in seconds."""
         clip = self.speak(text)
         self.player.say_now(clip, interrupt=interrupt)
+        self.last_said = text
         return clip.size / PLAYBACK_RATE
 
     def say_phrase(self, key: str, *, interrupt: bool = False, **values: object) -> float:
@@ -200,18 +220,28 @@ class CoachSession:
             if self._interrupted:
                 self.player.pause()
                 self.record(EventKind.STOPPED, reason="interrupted")
-                return Outcome.STOPPED
+                return self._ended(Outcome.STOPPED)
             if self._resume_at is not None and now >= self._resume_at:
                 self._resume_at = None
                 self._paused = False
                 self.player.resume()
             if self._stop_at is not None and now >= self._stop_at:
-                return Outcome.STOPPED
+                return self._ended(Outcome.STOPPED)
             if self._finished and self._stop_at is None:
                 self.record(EventKind.FINISHED)
-                return Outcome.FINISHED
+                return self._ended(Outcome.FINISHED)
             self._remind(now)
             self._refresh_view(now)
+            self._check_pace(now)
+
+    def _ended(self, outcome: Outcome) -> Outcome:
+        """The last frame of the view says how the session ended (it stayed on
+        "counting" after the last rep)."""
+        self.status = outcome.value
+        self._rep = self._hold = self._rest = self._phase = None
+        if self.view is not None and self.view.enabled:
+            self.view.update(self.view_state())
+        return outcome
 
     def _drain_inbox(self) -> None:
         while True:
@@ -225,7 +255,9 @@ class CoachSession:
         match message:
             case Heard():
                 self._handle(message)
-            case _Notice(phrase_key=key):
+            case _Notice(phrase_key=key, keys_from_now=keys):
+                if keys:
+                    self.phrases = self.phrases.for_mode(PromptMode.KEYS)
                 self.announce(self.phrases.say(key))
             case _Interrupt():
                 self._interrupted = True
@@ -256,12 +288,16 @@ class CoachSession:
         elif kind is PlayerEventKind.FINISHED:
             self._close_units(math.inf)
             self._finished = True
+            self.status = "finished"
 
     def _on_cue(self, index: int, event: PlayerEvent) -> None:
         cue = self.timeline.cues[index]
         self._close_units(cue.time)
         self.position = cue.position
+        if self._side is None and cue.position.set:
+            self._side = self._enclosing_side(index)  # started (resumed) inside a side
         if cue.kind is CueKind.SPEECH:
+            self.last_said = cue.text
             if not cue.counted and cue.position.rep == 0:
                 self.last_instruction = cue.text
         elif cue.kind is CueKind.MARK:
@@ -277,6 +313,7 @@ class CoachSession:
             elif cue.mark is MarkKind.PHASE:
                 self._phase = span
             elif cue.mark is MarkKind.REST:
+                self._rest = span
                 self.status = "resting"
             elif cue.mark is MarkKind.STEP:
                 self.status = "setup"
@@ -312,6 +349,7 @@ class CoachSession:
             return
         result = self._handlers[command](heard)
         self.handled.append((command, result))
+        self.last_heard += f" -> {result}"  # an ignored command must not look obeyed
         detail: dict[str, Any] = _engine(heard)
         if heard.echo_db is not None:
             detail["echo_db"] = heard.echo_db
@@ -375,6 +413,7 @@ class CoachSession:
             early = self._side.cue.position
             self._rep = self._hold = self._phase = None
             self._side = None
+            self.status = "playing"
             self.record(EventKind.SIDE_FINISHED, early, early=True)
             self._jump_with_phrase(target, "finishing_early")
             return "set finished early"
@@ -425,6 +464,19 @@ class CoachSession:
                 return j
         return len(cues) - 1
 
+    def _enclosing_side(self, index: int) -> _Span | None:
+        """The SIDE mark whose span holds cue ``index``: a session that starts at a rep
+        (``run --resume``) never plays its side's mark, yet is inside that side."""
+        cues = self.timeline.cues
+        time_ = cues[index].time
+        for j in range(index - 1, -1, -1):
+            cue = cues[j]
+            if cue.kind is CueKind.MARK and cue.mark in (MarkKind.SIDE, MarkKind.EXERCISE):
+                if cue.mark is MarkKind.SIDE and cue.time <= time_ < cue.time + cue.duration:
+                    return _Span(j, cue)
+                return None
+        return None
+
     def _units_after(self, index: int) -> bool:
         return any(i > index for i in self._unit_marks)
 
@@ -435,6 +487,29 @@ class CoachSession:
             if cues[j].kind is CueKind.EARCON and cues[j].text == "finish":
                 return j
         return None
+
+    def _check_pace(self, now: float) -> None:
+        """Stop (DeviceError, the session logged as stopped) when the output plays
+        faster than real time: see :data:`PACE_LIMIT`."""
+        played = self.player.samples_played
+        if self._pace is None:
+            self._pace = (now, played)
+            return
+        since, before = self._pace
+        if now - since < PACE_WINDOW_SECONDS:
+            return
+        self._pace = (now, played)
+        ratio = (played - before) / self.player.rate / (now - since)
+        if ratio <= PACE_LIMIT or os.environ.get(ALLOW_UNPACED_ENV):
+            return
+        self.player.pause()
+        self.record(EventKind.STOPPED, reason="unpaced output", speed=round(ratio, 1))
+        name = self.player.device.name
+        raise DeviceError(
+            f"audio output {name!r} plays {ratio:.0f}x faster than real time: it is no "
+            "sound card (a null or file device?), so nobody hears the coach; session "
+            "stopped (run --resume carries on). Pick a real one with --output (see "
+            "`voicecoach devices`), or make an audio file with `voicecoach export`")
 
     def _remind(self, now: float) -> None:
         if (self._waiting_gate >= 0 and not self._paused and not self._reminded
@@ -449,16 +524,36 @@ class CoachSession:
         self.view.update(self.view_state())
 
     def view_state(self) -> ViewState:
-        """A snapshot for the live view."""
+        """A snapshot for the live view.
+
+        The rep shows only while a rep runs (after "done" the position is past the
+        side's last rep, which read as "6/6"); a rest or hold shows its countdown; a
+        status whose unit has ended reads "playing", not "counting" or "resting".
+        """
         p = self.position
-        progress = 0.0
+        plan = self.player.state().plan_time
+        progress, phase = 0.0, p.phase if self._rep is not None else ""
         if self._phase is not None and self._phase.cue.duration > 0:
-            plan = self.player.state().plan_time
             progress = (plan - self._phase.cue.time) / self._phase.cue.duration
+        status = self.status
+        timed = {"resting": self._rest, "holding": self._hold}.get(status)
+        if status in ("resting", "holding"):
+            if timed is not None and plan < timed.end:
+                status = f"{status}, {math.ceil(timed.end - plan - 1e-6):d} s left"
+                phase = "rest" if status.startswith("resting") else "hold"
+                progress = (plan - timed.cue.time) / max(timed.cue.duration, 1e-9)
+            else:
+                status = "playing"
+        elif status == "counting" and self._rep is None:
+            status = "playing"
+        elif status == "playing" and (self._rep is not None or self._hold is not None):
+            status = "counting" if self._rep is not None else "holding"  # resumed mid-set
         return ViewState(
             workout=self.timeline.title, exercise=p.exercise_name,
-            step_text=self.last_instruction, side=self.phrases.side(p.side) if p.side else "",
-            rep=p.rep, reps=p.reps if p.rep else 0,
-            phase=p.phase if self._rep is not None else "", phase_progress=progress,
-            status=self.status, last_command=self.last_heard,
+            step_text=self.last_said or self.last_instruction,
+            side=self.phrases.side(p.side) if p.side else "",
+            rep=p.rep if self._rep is not None else 0,
+            reps=p.reps if self._rep is not None else 0,
+            phase=phase, phase_progress=progress,
+            status=status, last_command=self.last_heard,
             mic_level_db=self.mic_level(), hint=KEYS_HELP)

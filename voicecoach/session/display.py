@@ -72,7 +72,7 @@ def render_view(state: ViewState) -> Panel:
     else:
         table.add_row("mic", f"{bar(meter_fraction(state.mic_level_db), METER_WIDTH)} "
                              f"{state.mic_level_db:5.0f} dB")
-    parts: list[object] = [table]
+    parts: list[Table | Text] = [table]
     if state.hint:
         parts.append(Text(state.hint, style="dim"))
     return Panel(Group(*parts), title=state.workout or "voicecoach", expand=False)

@@ -258,17 +258,17 @@ def _start_listening(options: SessionOptions, session: CoachSession, player: Liv
     loader.ready.wait()
     if loader.recognizer is None:
         notify(f"{loader.error}; using the keyboard")
-        session.notice("no_mic")
+        session.on_keys_only("no_mic")
         return
     try:
         device = resolve_device(options.input_device, "input").index
         listener = Listener(loader.recognizer, session.heard,
-                            lambda: session.notice("mic_lost"), device=device,
+                            lambda: session.on_keys_only("mic_lost"), device=device,
                             played=player.played, clock=lambda: player.time, record=record)
         listener.start()
     except Exception as error:
         logger.warning("the microphone did not open: %s", error)
         notify(f"no microphone ({error}); using the keyboard")
-        session.notice("no_mic")
+        session.on_keys_only("no_mic")
         return
     opened.append(listener)
