@@ -113,7 +113,7 @@ def test_a_mode_may_only_replace_phrases_of_say(tmp_path: Path,
     folder.mkdir()
     text = Path(load_phrases("en").source).read_text(encoding="utf-8")
     (folder / "phrases.toml").write_text(text + '\n[modes.keys.extra]\n', encoding="utf-8")
-    monkeypatch.setattr("voicecoach.phrases.prompts_dir", lambda: tmp_path)
+    monkeypatch.setattr("voicecoach.planning.phrases.prompts_dir", lambda: tmp_path)
     with pytest.raises(InputError, match="modes.keys"):
         load_phrases("xx")
     (folder / "phrases.toml").write_text(text.replace("[modes.export]", "[modes.shout]"),

@@ -398,7 +398,7 @@ def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
     import sys
     import time
 
-    from voicecoach.audio import SAMPLE_RATE
+    from voicecoach.audio import PLAYBACK_RATE
     from voicecoach.planning.phrases import PromptMode, load_phrases
     from voicecoach.playback.speech import SpeechRenderer, default_voice
 
@@ -423,7 +423,7 @@ def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "no notice of the missing microphone"
             time.sleep(0.3)
-        time.sleep(notice.size / SAMPLE_RATE + 1.0)
+        time.sleep(notice.size / PLAYBACK_RATE + 1.0)
     process.stdin.write("p\n")
     process.stdin.flush()
     time.sleep(2.0)

@@ -123,7 +123,7 @@ def test_list_show_and_export_run_from_the_wheel(installed: Installed) -> None:
     target = installed.workdir / "hip-thrust.ogg"
     installed.run("export", "hip-thrust", "-o", str(target))
     info = probe(target)
-    assert info.duration > 60 and len(info.chapters) == 2  # left side, right side
+    assert info.duration > 60 and len(info.chapters) == 3  # setup, left side, right side
 
 
 def test_the_spotter_hears_commands_with_the_shipped_feature_models(

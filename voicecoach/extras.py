@@ -8,6 +8,7 @@ one line, instead of failing on an import.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from types import ModuleType
 
@@ -29,8 +30,8 @@ def is_missing(error: ImportError, *packages: str) -> bool:
 
 def import_plots() -> ModuleType:
     """:mod:`voicecoach.records.plots`, or MissingDependencyError naming the ``plot`` extra."""
-    try:
-        from voicecoach.records import plots
+    try:  # by module name: the import system, not an attribute the package may hold
+        plots = importlib.import_module("voicecoach.records.plots")
     except ImportError as error:
         if not is_missing(error, "matplotlib"):
             raise
