@@ -34,6 +34,8 @@ from voicecoach.playback.earcons import load_earcon
 from voicecoach.playback.speech import SpeechRenderer, default_voice
 from voicecoach.records.training_log import TrainingLog
 
+pytestmark = pytest.mark.slow  # 20-50 s each: a whole session, recogniser and all
+
 REPS = 500  # a set far longer than the test: it ends when "done" is heard
 SETUP = {"en": ["Sit with your back to the bench.", "Roll the bar onto your hips."],
          "ko": ["벤치에 등을 대고 앉으세요.", "바를 엉덩이 위에 올리세요."]}

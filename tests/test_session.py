@@ -325,6 +325,7 @@ triggers += [
     assert silent.size > 5 * 22050 and np.abs(silent).max() < 0.01
 
 
+@pytest.mark.slow
 def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                              tmp_path: Path) -> None:
     """Stop with "q" after step 1, then --resume carries on at step 2 and says so."""

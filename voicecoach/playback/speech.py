@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach import paths
-from voicecoach.audio import PLAYBACK_RATE, from_int16, read_wav, to_int16, write_wav_atomic
+from voicecoach.audio import (
+    PLAYBACK_RATE,
+    from_int16,
+    read_wav,
+    resample,
+    to_int16,
+    write_wav_atomic,
+)
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
 
 DRIVER = "espeak"
@@ -174,15 +181,6 @@ def _db(value: float) -> float:
     return float(10.0 ** (value / 20.0))
 
 
-def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Linear resampling to PLAYBACK_RATE (only used if espeak-ng ever changes its rate)."""
-    if rate == PLAYBACK_RATE or samples.size == 0:
-        return samples
-    count = int(round(samples.size * PLAYBACK_RATE / rate))
-    positions = np.arange(count) * (rate / PLAYBACK_RATE)
-    return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
-
-
 def _fade(count: int) -> np.ndarray:
     """Raised-cosine ramp 0 -> 1 over ``count`` samples."""
     return (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, count, dtype=np.float64))).astype(
@@ -253,7 +251,7 @@ def process(samples: np.ndarray, rate: int) -> np.ndarray:
 
     The result is rounded to 16-bit values so a fresh clip equals its cached copy.
     """
-    clip = normalise(trim(_resample(samples, rate)))
+    clip = normalise(trim(resample(samples, rate, PLAYBACK_RATE)))
     return from_int16(to_int16(clip))
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from voicecoach.errors import InputError, MissingDependencyError
+
+logger = logging.getLogger(__name__)
 
 ENV_VAR = "VOICECOACH_VOSK_MODEL"
 _PACKAGE = re.compile(r"^vosk[-_]model[-_](?:small[-_])?(?P<lang>[a-z]{2,3}(?:[-_][a-z0-9]+)*)$")
@@ -104,7 +107,9 @@ def downloaded_model(language: str) -> Path | None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # "lang xx does not exist"
             _DownloadOnly().get_model_path(None, language)
-    except (Exception, SystemExit):
+    except (Exception, SystemExit) as error:  # vosk calls exit() when it cannot download
+        logger.info("no Vosk model for %r could be downloaded (%s)", language,
+                    error or type(error).__name__)
         return None
     return cached_model(language)
 
