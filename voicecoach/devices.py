@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 import sounddevice as sd
 
 from voicecoach.errors import DeviceError
+
+logger = logging.getLogger(__name__)
 
 Kind = Literal["input", "output"]
 
@@ -61,6 +64,7 @@ def resolve_device(spec: str | int | None, kind: Kind) -> Device:
     if spec is None or spec == "":
         for device in devices:
             if device.default_input if kind == "input" else device.default_output:
+                logger.info("%s: the default device, %r", kind, device.name)
                 return device
         raise DeviceError(f"no default audio {kind} device; run `voicecoach devices` "
                           f"to list devices and pass --{kind}")

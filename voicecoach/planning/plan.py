@@ -6,6 +6,7 @@ voiced and compiled the same way whatever happens to the timeline next.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from voicecoach.planning.workout import (
     with_phase_seconds,
 )
 from voicecoach.playback.speech import SpeechRenderer, default_voice
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,4 +63,6 @@ def make_plan(request: PlanRequest, speech: SpeechRenderer | None = None) -> Pla
         speech = SpeechRenderer(request.voice or default_voice(request.language), request.rate,
                                 pronounce=phrases.pronounce)
     timeline = compile_timeline(workout, phrases, speech.duration)
+    logger.info("%s: %d cues, %.0f s without waits", workout.name, len(timeline.cues),
+                timeline.total_seconds(0.0))
     return Plan(workout, phrases, speech, timeline)

@@ -27,6 +27,7 @@ the microphone side can tell the coach's own voice from the user's
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time as _time
@@ -43,6 +44,8 @@ from voicecoach.devices import Device, resolve_device
 from voicecoach.errors import DeviceError
 from voicecoach.planning.timeline import CueKind, MarkKind, Position, Timeline
 from voicecoach.playback.render import EarconLoader, clip_for
+
+logger = logging.getLogger(__name__)
 
 FADE_SECONDS = 0.005
 """Fade applied when a sound is cut (pause, skip, seek) or continues after a pause."""
@@ -243,6 +246,8 @@ class LivePlayer:
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Start playing (from the cue given to :meth:`seek`, if any, else the first)."""
+        logger.info("playing on %r at %d Hz, %.3f s output latency", self.device.name,
+                    self.rate, self.output_latency)
         self._stream.start()
 
     def close(self, drain: bool = True) -> None:

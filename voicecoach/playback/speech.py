@@ -10,6 +10,7 @@ synthesis and several processes can share the cache.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -31,6 +32,8 @@ from voicecoach.audio import (
     write_wav_atomic,
 )
 from voicecoach.errors import InputError, MissingDependencyError, OutputError
+
+logger = logging.getLogger(__name__)
 
 DRIVER = "espeak"
 MIN_RATE, MAX_RATE = 80, 450  # words per minute espeak-ng accepts
@@ -317,6 +320,7 @@ class SpeechRenderer:
     ) -> dict[str, np.ndarray]:
         """Render each distinct text once, calling ``progress(done, total)`` as it goes."""
         distinct = list(dict.fromkeys(texts))
+        logger.info("voicing %d distinct phrases", len(distinct))
         clips: dict[str, np.ndarray] = {}
         for done, text in enumerate(distinct, start=1):
             clips[text] = self.render(text)

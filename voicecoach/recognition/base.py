@@ -17,6 +17,7 @@ end-of-utterance silence.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +26,8 @@ import numpy as np
 
 from voicecoach.audio import PCM16_SCALE, RECOGNIZER_RATE, as_mono_float
 from voicecoach.commands import Command, CommandVocabulary
+
+logger = logging.getLogger(__name__)
 
 REPEAT_SECONDS = 1.0
 """The same command heard again within this many seconds is one command said twice."""
@@ -241,6 +244,8 @@ class CommandRecognizer(ABC):
                     and heard.end > earlier.start + 0.05:
                 return False  # the same utterance (reported from a partial), or said twice
         if self.live and self.position - heard.end > LATE_SECONDS:
+            logger.info("dropped %s: reported %.1f s after it was said", heard.command,
+                        self.position - heard.end)
             return False
         return heard.confidence >= self.tuning.threshold \
             and heard.end - heard.start >= self.tuning.min_span
