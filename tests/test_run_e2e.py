@@ -18,6 +18,7 @@ on its own clock:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -120,8 +121,10 @@ def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Pa
     workout.write_text(workout_toml(language), encoding="utf-8")
     db = tmp_path / "log.sqlite3"
     alsa_file_rig.set_capture(command_recording(language))
+    heard_wav = tmp_path / "heard.wav"
     result = alsa_file_rig.run_cli("run", str(workout), "--lang", language, "--engine",
-                                   engine, "--db", str(db), timeout=90)
+                                   engine, "--db", str(db), "--record-mic", str(heard_wav),
+                                   timeout=90)
     assert result.returncode == 0, result.stderr
     assert "finished" in result.stdout
 
@@ -134,6 +137,12 @@ def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Pa
     assert nexts[:2] == ["step confirmed", "step confirmed"], heard
     assert all(result.startswith("ignored") for result in nexts[2:]), heard
     assert [c for c, _ in heard if c != "next"] == ["pause", "resume", "done"], heard
+    # What the recogniser heard, replayed with `listen --file`: the same commands.
+    replayed = alsa_file_rig.run_cli("listen", "--file", str(heard_wav), "--lang", language,
+                                     "--engine", engine, "--json", timeout=90)
+    assert replayed.returncode == 0, replayed.stderr
+    assert [json.loads(line)["command"] for line in replayed.stdout.splitlines()] \
+        == [c for c, _ in heard], replayed.stdout
     assert heard[-1][1] in ("set finished early", "finishing"), heard
     assert [e.position.step for e in events if e.kind.value == "step_confirmed"] == [1, 2]
     reps = summary.total_reps
