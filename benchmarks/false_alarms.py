@@ -314,7 +314,7 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
                   f"{best['before']:8.2f} {best['lost']:5d} "
                   f"{rate(best['left_tune'], hours_tune):>12} "
                   f"{rate(best['left_held_out'], hours_held):>8} {wait:>12}")
-    practical = [c for c in chosen if c["after"] == LEFTOVER_AFTER and c["budget_pct"] == 1]
+    practical = [c for c in chosen if c["after"] == LEFTOVER_AFTER]  # the smallest budget
     if practical:
         rule = practical[0]
         left = [r for r in false if r.vad.after >= rule["after"] and r.vad.run <= rule["run"]
@@ -323,7 +323,11 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
               f"{len(left)}; by category: "
               + ", ".join(f"{c} {n}" for c, n in Counter(r.category for r in left).most_common())
               + "; by command: "
-              + ", ".join(f"{c} {n}" for c, n in Counter(r.command for r in left).most_common()))
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.command for r in left).most_common())
+              + "; heard by: "
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.heard_by for r in left).most_common())
+              + "; by voice: "
+              + ", ".join(f"{c} {n}" for c, n in Counter(r.voice for r in left).most_common(6)))
         for text, count in Counter(r.sentence or f"({r.category})" for r in left).most_common(8):
             print(f"      {count} x {text}")
         # The same rule with a perfect speech detector: the sidecar's sentence times (music
