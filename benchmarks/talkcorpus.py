@@ -409,15 +409,17 @@ def load(path: Path) -> Stream | None:
 
 
 def corpus(language: str, splits: list[str], categories: list[str], minutes: float,
-           work: Path, keep: bool) -> list[Stream]:
+           work: Path, keep: bool, first: int = 0) -> list[Stream]:
     """``minutes`` of each category in each split (rounded up to whole streams of
-    :data:`STREAM_SECONDS`); with ``keep``, streams already in ``work`` are reused, so a
-    longer run extends a shorter one."""
+    :data:`STREAM_SECONDS`), from each category's stream ``first`` on; with ``keep``,
+    streams already in ``work`` are reused, so a longer run extends a shorter one.
+    A category's streams rotate through the conditions (:data:`SPEECH_CONDITIONS`):
+    12.5 minutes hold each condition once."""
     streams = []
     count = max(1, int(np.ceil(minutes * 60.0 / STREAM_SECONDS - 1e-6)))
     for split in splits:
         for category in categories:
-            for index in range(count):
+            for index in range(first, count):
                 path = work / language / split / f"{category}-{index:02d}.wav"
                 cached = load(path) if keep else None
                 if cached is None:
