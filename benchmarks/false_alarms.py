@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,13 +44,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import talkcorpus  # noqa: E402
-from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs  # noqa: E402
-from talkcorpus import CATEGORIES, SPLITS, Stream  # noqa: E402
+import talkcorpus
+from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs
+from talkcorpus import CATEGORIES, SPLITS, Stream
 
-from voicecoach.cli.listen import load_recording  # noqa: E402
-from voicecoach.commands import load_vocabulary  # noqa: E402
-from voicecoach.recognizer import CommandRecognizer, create_recognizer, recognize_samples  # noqa: E402
+from voicecoach.cli.listen import load_recording
+from voicecoach.commands import load_vocabulary
+from voicecoach.recognizer import (
+    CommandRecognizer,
+    create_recognizer,
+    recognize_samples,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -219,10 +224,10 @@ def summarise(engine: str, language: str, reports: list[Report], streams: list[S
           f"{spent / audio:.2f} x real time)")
     print(f"  {'':<26} {'minutes':>8} {'false':>6} {'per hour':>9}")
     table = {}
-    for key in seconds:
-        print(f"  {key:<26} {seconds[key] / 60:8.1f} {counts[key]:6d} {per_hour(counts[key], seconds[key]):>9}")
-        table[key] = {"minutes": round(seconds[key] / 60, 2), "false": counts[key],
-                      "per_hour": round(counts[key] / (seconds[key] / 3600), 2)}
+    for key, length in seconds.items():
+        print(f"  {key:<26} {length / 60:8.1f} {counts[key]:6d} {per_hour(counts[key], length):>9}")
+        table[key] = {"minutes": round(length / 60, 2), "false": counts[key],
+                      "per_hour": round(counts[key] / (length / 3600), 2)}
     by_command = Counter(r.command for r in reports)
     by_engine = Counter(r.heard_by for r in reports)
     print("  commands: " + ", ".join(f"{c} {n}" for c, n in by_command.most_common()))
@@ -265,11 +270,12 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
             ("gap after sentence (s, truth)", lambda r: r.truth.after if r.truth else None),
             ("sentence length (s, truth)", lambda r: r.truth.run if r.truth else None),
             ("confidence", lambda r: r.confidence)]
+    def values(items: list[Report], get: Callable[[Report], float | None]) -> list[float]:
+        return [v for v in (get(r) for r in items) if v is not None]
+
     for name, get in rows:
-        def values(items: list[Report]) -> list[float]:
-            return [v for v in (get(r) for r in items) if v is not None]
-        print(f"  {name:<34} {_quantiles(values(true)):>17} {_quantiles(values(false)):>17} "
-              f"{_quantiles(values(tune)):>17}")
+        print(f"  {name:<34} {_quantiles(values(true, get)):>17} "
+              f"{_quantiles(values(false, get)):>17} {_quantiles(values(tune, get)):>17}")
     kinds = Counter(r.kind for r in true)
     print(f"  true commands by kind: {dict(kinds)}; by engine: "
           f"{dict(Counter(r.heard_by for r in true))}")
@@ -277,7 +283,8 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
     for after in AFTER_GRID:
         for run in RUN_GRID:
             for before in BEFORE_GRID:
-                def keep(r: Report) -> bool:
+                def keep(r: Report, after: float = after, run: float = run,
+                         before: float = before) -> bool:
                     return r.vad.after >= after and r.vad.run <= run and r.vad.before >= before
                 kept = [r for r in true if keep(r)]
                 left = {split: sum(keep(r) for r in false if r.split == split)

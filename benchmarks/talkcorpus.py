@@ -25,7 +25,7 @@ import sys
 import tomllib
 import zlib
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE.parent / "scripts" / "spotter"))
 
-import speechgen  # noqa: E402
+import speechgen
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def paragraphs(language: str, category: str, split: str) -> list[list[str]]:
     return [p for p in result if p]
 
 
-@lru_cache(maxsize=None)
+@cache
 def voices(language: str, split: str) -> list[Voice]:
     """The split's voices (talk/voices.toml) whose synthesiser is installed here."""
     with open(TALK / "voices.toml", "rb") as handle:

@@ -9,16 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import speechgen
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import talkcorpus  # noqa: E402
-from isolation import isolation, speech_runs  # noqa: E402
+import talkcorpus
+from isolation import isolation, speech_runs
 
-from voicecoach.commands import load_vocabulary, words_of  # noqa: E402
+from voicecoach.commands import load_vocabulary, words_of
 
 SPEECH_CATEGORIES = [c for c in talkcorpus.CATEGORIES if c != "music"]
 
