@@ -1,7 +1,7 @@
 """False commands in continuous non-command speech and music (target: <= 1 per hour, each
 language, with the default engine).
 
-    python benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
+    python benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 12.5]
         [--from-stream N] [--split tune|held-out|all] [--category C ...] [--work DIR] [--keep]
         [--json FILE] [--no-commands] [--generate-only]
     python benchmarks/false_alarms.py --analyse FILE.json ...
@@ -407,10 +407,11 @@ def main() -> int:
     parser.add_argument("--lang", nargs="+", default=["en", "ko"])
     parser.add_argument("--engine", nargs="+", help="engines (default: all measured for "
                         "the language: en hybrid spotter pocketsphinx, ko spotter vosk)")
-    parser.add_argument("--minutes", type=float, default=5.0,
-                        help="minutes of each category in each split (default 5: 70 minutes "
-                             "per language with both splits; streams rotate clean, music, "
-                             "pink, reverb, far: 12.5 holds each once)")
+    parser.add_argument("--minutes", type=float, default=12.5,
+                        help="minutes of each category in each split (default 12.5: a "
+                             "category's streams rotate clean, music, pink, reverb, far, so "
+                             "each once; about 3 hours per language with both splits; 5 "
+                             "gives the clean and music streams only)")
     parser.add_argument("--from-stream", type=int, default=0, metavar="N",
                         help="only each category's streams N and later (to extend an "
                              "earlier run to more --minutes; pool them with --analyse)")
