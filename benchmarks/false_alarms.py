@@ -1,7 +1,7 @@
 """False commands in continuous non-command speech and music (target: <= 1 per hour, each
 language, with the default engine).
 
-    scripts/dev benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 5]
+    scripts/dev benchmarks/false_alarms.py [--lang en ko] [--engine E ...] [--minutes 12.5]
         [--from-stream N] [--split tune|held-out|all] [--category C ...] [--work DIR]
         [--keep] [--no-gate]
         [--json FILE] [--no-commands] [--generate-only]
@@ -40,17 +40,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import talkcorpus
+from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs
+from talkcorpus import CATEGORIES, SPLITS, Stream
+
+from voicecoach.audio import MIC_BLOCK_SECONDS, read_recording
+from voicecoach.commands import load_vocabulary
+from voicecoach.recognition.base import Recognizer, recognize_samples
+from voicecoach.recognition.factory import GATE, create_recognizer
 
 HERE = Path(__file__).resolve().parent
-
-import talkcorpus  # noqa: E402
-from isolation import HANGOVER_SECONDS, Isolation, isolation, speech_runs  # noqa: E402
-from talkcorpus import CATEGORIES, SPLITS, Stream  # noqa: E402
-
-from voicecoach.audio import MIC_BLOCK_SECONDS, read_recording  # noqa: E402
-from voicecoach.commands import load_vocabulary  # noqa: E402
-from voicecoach.recognition.base import Recognizer, recognize_samples  # noqa: E402
-from voicecoach.recognition.factory import GATE, create_recognizer  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -277,12 +276,12 @@ def compare(engine: str, language: str, false: list[Report], true: list[Report],
             ("gap after sentence (s, truth)", lambda r: r.truth.after if r.truth else None),
             ("sentence length (s, truth)", lambda r: r.truth.run if r.truth else None),
             ("confidence", lambda r: r.confidence)]
+    def values(items: list[Report], get: Callable[[Report], float | None]) -> list[float]:
+        return [v for v in (get(r) for r in items) if v is not None]
+
     for name, get in rows:
-        def values(items: list[Report], get: Callable[[Report], float | None] = get
-                   ) -> list[float]:
-            return [v for v in (get(r) for r in items) if v is not None]
-        print(f"  {name:<34} {_quantiles(values(true)):>17} {_quantiles(values(false)):>17} "
-              f"{_quantiles(values(tune)):>17}")
+        print(f"  {name:<34} {_quantiles(values(true, get)):>17} "
+              f"{_quantiles(values(false, get)):>17} {_quantiles(values(tune, get)):>17}")
     kinds = Counter(r.kind for r in true)
     print(f"  true commands by kind: {dict(kinds)}; by engine: "
           f"{dict(Counter(r.heard_by for r in true))}")
@@ -414,10 +413,11 @@ def main() -> int:
     parser.add_argument("--lang", nargs="+", default=["en", "ko"])
     parser.add_argument("--engine", nargs="+", help="engines (default: all measured for "
                         "the language: en hybrid spotter pocketsphinx, ko spotter vosk)")
-    parser.add_argument("--minutes", type=float, default=5.0,
-                        help="minutes of each category in each split (default 5: 70 minutes "
-                             "per language with both splits; streams rotate clean, music, "
-                             "pink, reverb, far: 12.5 holds each once)")
+    parser.add_argument("--minutes", type=float, default=12.5,
+                        help="minutes of each category in each split (default 12.5: a "
+                             "category's streams rotate clean, music, pink, reverb, far, so "
+                             "each once; about 3 hours per language with both splits; 5 "
+                             "gives the clean and music streams only)")
     parser.add_argument("--from-stream", type=int, default=0, metavar="N",
                         help="only each category's streams N and later (to extend an "
                              "earlier run to more --minutes; pool them with --analyse)")

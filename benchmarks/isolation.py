@@ -76,7 +76,7 @@ def speech_runs(samples: np.ndarray, rate: int = RATE) -> list[Run]:
     runs: list[Run] = []
     start: int | None = None
     last_speech = -1
-    hangover = int(round(HANGOVER_SECONDS / FRAME_SECONDS))
+    hangover = round(HANGOVER_SECONDS / FRAME_SECONDS)
     for index, level in enumerate(energy):
         recent.append(float(level))
         floor = max(float(np.percentile(recent, FLOOR_PERCENTILE)), ABSOLUTE_FLOOR_DB)

@@ -29,10 +29,9 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import speechgen
 
 HERE = Path(__file__).resolve().parent
-
-import speechgen  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

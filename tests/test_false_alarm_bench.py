@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import speechgen
+import talkcorpus
+from isolation import isolation, speech_runs
+
+from voicecoach.commands import load_vocabulary, words_of
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-
-import talkcorpus  # noqa: E402
-from isolation import isolation, speech_runs  # noqa: E402
-
-from voicecoach.commands import load_vocabulary, words_of  # noqa: E402
 
 SPEECH_CATEGORIES = [c for c in talkcorpus.CATEGORIES if c != "music"]
 
