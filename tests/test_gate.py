@@ -28,7 +28,7 @@ def talk_then_commands() -> tuple[np.ndarray, list]:
     return signal + 0.003 * pink_noise(signal.size / 16000), placed
 
 
-@pytest.mark.parametrize("engine", ["spotter", "hybrid"])
+@pytest.mark.parametrize("engine", ["spotter", pytest.param("hybrid", marks=pytest.mark.slow)])
 def test_commands_inside_sentences_are_ignored_and_alone_obeyed(
         talk_then_commands: tuple[np.ndarray, list], engine: str) -> None:
     signal, placed = talk_then_commands

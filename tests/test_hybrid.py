@@ -116,6 +116,7 @@ def commands_live(recognizer: CommandRecognizer, signal: np.ndarray) -> list[str
     return [h.command for h, _ in heard_live(recognizer, signal)]
 
 
+@pytest.mark.slow
 def test_pocketsphinx_takes_no_thump_for_a_command() -> None:
     """PocketSphinx decodes this bed's kick drum as "done" in 0.09-0.13 s; real command
     words take longer (SPHINX_TUNING.min_span)."""
@@ -126,6 +127,7 @@ def test_pocketsphinx_takes_no_thump_for_a_command() -> None:
     assert "done" not in commands_live(PocketSphinxRecognizer(vocabulary, SPHINX_TUNING), signal)
 
 
+@pytest.mark.slow
 def test_the_fallback_needs_a_little_of_the_spotters_belief(loud_music: np.ndarray) -> None:
     """Louder music: PocketSphinx's "done"s last as long as words, but the spotter gives
     them next to nothing (hybrid.CORROBORATION). Real commands it does not fire on still
@@ -135,6 +137,7 @@ def test_the_fallback_needs_a_little_of_the_spotters_belief(loud_music: np.ndarr
     assert commands_live(hybrid(), loud_music) == ["pause"] * 3
 
 
+@pytest.mark.slow
 def test_a_command_reported_seconds_late_is_dropped(loud_music: np.ndarray,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Under loud music PocketSphinx's endpointer seldom closes an utterance, so some of

@@ -207,6 +207,7 @@ triggers += [
     assert kinds[-1] == "finished"
 
 
+@pytest.mark.slow
 def test_done_after_resuming_mid_set_ends_the_side(alsa_file_rig: AlsaFileRig,
                                                   workout_file: Path, tmp_path: Path) -> None:
     """`run --resume` starts at a rep, after the side's start marker: "done" was then
@@ -226,6 +227,7 @@ triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
     assert ("left", 12) not in reps and ("right", 12) in reps  # the left side was cut short
 
 
+@pytest.mark.slow
 def test_live_view_shows_what_happens(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                       tmp_path: Path) -> None:
     """The view stayed on "counting" after the workout ended, showed "6/6" after "done" at
@@ -280,6 +282,7 @@ print(json.dumps({"outcome": outcome.value, "views": views,
     assert last["status"] == "finished" and last["rep"] == 0 and last["phase"] == "", last
 
 
+@pytest.mark.slow
 def test_pause_resume_repeat_and_stop(alsa_file_rig: AlsaFileRig, workout_file: Path,
                                       tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
@@ -387,6 +390,7 @@ def test_resume_point_and_phrase_through_cli(alsa_file_rig: AlsaFileRig, workout
     assert not clip_starts(played, speech.render("Sit by the bench."))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [["--keys-only"], ["--input", "no-such-microphone"]],
                          ids=["keys-only", "no-microphone"])
 def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
@@ -446,6 +450,7 @@ def test_a_session_on_keys_asks_for_keys_not_words(alsa_file_rig: AlsaFileRig,
         assert said(keys.say("no_mic"))
 
 
+@pytest.mark.slow
 def test_an_unpaced_output_stops_the_session_with_a_clear_error(
         alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
     """An output that plays faster than real time (an ALSA null or file device) ran the
