@@ -58,8 +58,10 @@ class PocketSphinxRecognizer(CommandRecognizer):
         if dictionary is not None:
             config["dict"] = str(dictionary)
         config["lm"] = None
-        config["dither"] = True  # digital silence otherwise skews the cepstral mean
-        config["seed"] = 1  # dither from a fixed seed: the same audio decodes the same way
+        # No built-in dither: its random state is not this decoder's own, and the same
+        # recording came out a frame apart from one run to the next. _front_end dithers
+        # instead, from this recogniser's own seeded generator.
+        config["dither"] = False
         # The lattice best-path pass costs seconds on a long utterance and holds the GIL,
         # starving the live player's audio callback; a command grammar gains nothing from it.
         config["bestpath"] = False
