@@ -2,7 +2,8 @@
 sounddevice -> PortAudio -> ALSA stack (the ALSA file rig) and a real recogniser.
 
 The microphone is a prepared 16 kHz recording with commands at known times: "next"
-for each setup step, then "pause", "resume" and "done". The rig is unpaced: the coach's output
+for each setup step, then "pause", "resume", and "done" twice (the coach asks before
+cutting a set short). The rig is unpaced: the coach's output
 runs many times faster than real time, while the microphone is read as fast as the
 recogniser takes it (blocking reads, nothing dropped). So the two clocks are not
 comparable, and every assertion is about ORDER and about what the played audio shows
@@ -53,9 +54,11 @@ SPOKEN = {"en": {"next": "next step", "pause": "wait", "resume": "continue", "do
 # per second of microphone varies run to run (from 60x down to ~1x on a loaded CI
 # machine, where 3 s gave a hold of only 2 s), and the hold must show either way.
 # "done" ends the set, whatever that ratio: the output cannot run out of reps first.
+# The first "done" makes the coach ask (confirm_done); the second, said once the question
+# has been spoken even at a ratio of ~1x, confirms it.
 COMMAND_TIMES = [("next", 12.0), ("next", 14.5), ("next", 17.0), ("next", 19.5),
-                 ("pause", 21.5), ("resume", 30.5), ("done", 34.0)]
-CAPTURE_SECONDS = 38.0
+                 ("pause", 21.5), ("resume", 30.5), ("done", 34.0), ("done", 39.5)]
+CAPTURE_SECONDS = 43.0
 ROOM_NOISE = 0.003  # RMS, about -50 dBFS
 assert SPEECHGEN_RATE == CAPTURE_RATE
 
@@ -136,7 +139,8 @@ def test_voice_commands_drive_a_session(alsa_file_rig: AlsaFileRig, tmp_path: Pa
     nexts = [result for command, result in heard if command == "next"]
     assert nexts[:2] == ["step confirmed", "step confirmed"], heard
     assert all(result.startswith("ignored") for result in nexts[2:]), heard
-    assert [c for c, _ in heard if c != "next"] == ["pause", "resume", "done"], heard
+    assert [c for c, _ in heard if c != "next"] == ["pause", "resume", "done", "done"], heard
+    assert heard[-2][1] == "asked to confirm", heard
     # What the recogniser heard, replayed with `listen --file`: the same commands.
     replayed = alsa_file_rig.run_cli("listen", "--file", str(heard_wav), "--lang", language,
                                      "--engine", engine, "--json", timeout=90)

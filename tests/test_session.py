@@ -526,3 +526,52 @@ def test_missing_output_device_suggests_export(alsa_file_rig: AlsaFileRig,
     assert result.returncode == 4
     assert "no-such-speaker" in result.stderr and "voicecoach export" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_spoken_stop_and_done_mid_set_are_confirmed_first(
+        alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
+    """A spoken "stop", or "done" mid-set, pauses and asks; only the same word said again
+    acts. Talk nearby that sounds like a command then costs a pause, not the set."""
+    db = tmp_path / "log.sqlite3"
+    result = run_session(alsa_file_rig, workout_file, db, """
+def voice(command):
+    session.heard(Heard(Command(command)))  # source "voice", as from the microphone
+def then(first, second):
+    def act(event, cue):
+        voice(first)
+        def later():
+            time.sleep(0.3)   # wall clock: the coach asks meanwhile
+            voice(second)
+        threading.Thread(target=later).start()
+    return act
+triggers += [
+    (gate(1), then("stop", "resume")),
+    (on(PK.RESUMED), say("next")),
+    (gate(2), say("next")),
+    (mark(MarkKind.REP, side="left", rep=2), then("done", "done")),
+    (mark(MarkKind.REST), then("stop", "stop")),
+]
+""")
+    assert result["outcome"] == "stopped"
+    handled = result["handled"]
+    assert handled[:3] == [["stop", "asked to confirm"], ["resume", "resumed"],
+                           ["next", "step confirmed"]], handled
+    assert handled[4:] == [["done", "asked to confirm"], ["done", "set finished early"],
+                           ["stop", "asked to confirm"], ["stop", "stopped"]], handled
+    log = events(db, result["sid"])
+    early = [e.position.side for e in log if e.kind.value == "side_finished"
+             and e.detail.get("early")]
+    assert early == ["left"]
+    asked = [e.detail.get("asking") for e in log if e.kind.value == "paused"]
+    assert asked == ["stop", "done", "stop"]
+    kinds = [e.kind.value for e in log]
+    assert kinds.count("stopped") == 1 and "finished" not in kinds
+
+    from voicecoach.planning.phrases import load_phrases
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
+
+    speech = SpeechRenderer(default_voice("en"))
+    phrases = load_phrases("en")
+    played = alsa_file_rig.played()
+    assert len(clip_starts(played, speech.render(phrases.say("confirm_stop")))) == 2
+    assert len(clip_starts(played, speech.render(phrases.say("confirm_done")))) == 1

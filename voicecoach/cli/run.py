@@ -47,6 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "--file`, or attach it to a bug report")
     parser.add_argument("--keys-only", action="store_true",
                         help="do not listen; use the keyboard (Enter, p, r, d, q)")
+    parser.add_argument("--no-confirm", dest="confirm", action="store_false",
+                        help="act on a spoken stop, or done mid-set, at once instead of "
+                             "pausing to ask (for a quiet room: in company, talk can "
+                             "sound like a command)")
     parser.add_argument("--db", type=Path, metavar="PATH",
                         help="training log file (default: VOICECOACH_DB or the user data "
                              "folder)")
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         request=plan_request(args), engine=args.engine, model=args.model,
         input_device=args.input, output_device=args.output,
         output_latency=args.output_latency, record_mic=args.record_mic,
-        keys_only=args.keys_only, db=args.db, resume=args.resume)
+        keys_only=args.keys_only, confirm=args.confirm, db=args.db, resume=args.resume)
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     _start_trace(os.environ.get(TRACE_ENV))
     try:

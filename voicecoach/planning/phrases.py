@@ -23,6 +23,7 @@ REQUIRED_KEYS = (
     "reps_start", "rep_cue", "last_rep_cue", "switch_sides", "rest", "rest_remaining",
     "rest_over", "hold_start", "hold_remaining", "hold_over", "exercise_done",
     "workout_done", "chapter_side", "paused", "resumed", "stopping", "finishing_early", "waiting",
+    "confirm_stop", "confirm_done",
     "resuming_at_rep", "resuming_at", "mic_lost", "no_mic",
 )
 """Every key the code asks for; a catalogue missing one is rejected on load."""

@@ -22,6 +22,12 @@ Semantics (what each command does, by where the workout is):
   Outside a set, with sets still to come, it is ignored.
 * ``stop``: the coach says *stopping* and the session ends; what was done is logged,
   so ``run --resume`` carries on from there.
+* Spoken ``stop``, and spoken ``done`` that would cut a set short, are confirmed first
+  (unless the session was made with ``confirm=False``): the plan pauses at once and the
+  coach asks (*confirm_stop*, *confirm_done*); the same command said again within
+  :data:`CONFIRM_SECONDS` of the question does it, ``resume`` carries on, and after the
+  window the session simply stays paused. A word heard in someone else's sentence then
+  costs a pause, never the set or the session. Keys act at once: a key press is meant.
 """
 
 from __future__ import annotations
@@ -63,6 +69,9 @@ PACE_LIMIT = 1.5
 """An output that takes more than this many seconds of audio per second of wall clock
 (over PACE_WINDOW_SECONDS) is no sound card but a null or file device: the workout
 would rush by unheard and be logged as done. A real device's first buffer adds < 0.3 s."""
+CONFIRM_SECONDS = 8.0
+"""How long after the coach's question (*confirm_stop*, *confirm_done*) the command said
+again still confirms it."""
 ALLOW_UNPACED_ENV = "VOICECOACH_ALLOW_UNPACED_OUTPUT"
 """Set (to anything) by the test rigs, whose unpaced output the tests use on purpose."""
 
@@ -74,6 +83,14 @@ class _Notice:
     phrase_key: str
     keys_from_now: bool = False
     """The microphone is gone: from now on ask for keys ("press p"), not words."""
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A spoken command the coach asked about, and until when saying it again confirms it."""
+
+    command: Command
+    until: float
 
 
 @dataclass(frozen=True)
@@ -128,12 +145,14 @@ class CoachSession:
                  speak: Callable[[str], np.ndarray], *, log: TrainingLogLike | None = None,
                  session_id: int | None = None, view: LiveView | None = None,
                  mic_level: Callable[[], float | None] | None = None,
-                 on_event: Callable[[PlayerEvent], None] | None = None):
+                 on_event: Callable[[PlayerEvent], None] | None = None,
+                 confirm: bool = True):
         self.timeline, self.phrases, self.player, self.speak = timeline, phrases, player, speak
         self.log, self.session_id = log, session_id
         self.view = view
         self.mic_level = mic_level or (lambda: None)
         self.on_event = on_event  # observer of every player event, in the run thread
+        self.confirm = confirm  # spoken stop, and done mid-set, are asked about first
         self._inbox: queue.SimpleQueue[_Message] = queue.SimpleQueue()
         cues = timeline.cues
         # State built from the player's events (only the run thread touches it).
@@ -152,6 +171,7 @@ class CoachSession:
         self._paused = False
         self._resume_at: float | None = None  # monotonic time to resume the plan
         self._stop_at: float | None = None  # monotonic time the session ends (stop)
+        self._asking: _Question | None = None  # a stop or done waiting to be confirmed
         self._gate_since = 0.0
         self._reminded = False
         self._finished = False
@@ -347,7 +367,11 @@ class CoachSession:
         self.last_heard = f"{command} ({heard.source}: {heard.text})" if heard.text else command
         if self._stop_at is not None or self._finished:
             return
-        result = self._handlers[command](heard)
+        asked, self._asking = self._asking, None
+        if asked is not None and (asked.command is not command
+                                  or time.monotonic() > asked.until):
+            asked = None  # another command, or too late: the question lapses
+        result = self._handlers[command](heard) if asked is None else self._confirmed(asked)
         self.handled.append((command, result))
         self.last_heard += f" -> {result}"  # an ignored command must not look obeyed
         detail: dict[str, Any] = _engine(heard)
@@ -409,6 +433,8 @@ class CoachSession:
         state = self.player.state()
         if self._side is not None and (self._rep is not None or self._hold is not None
                                        or state.plan_time < self._side.end):
+            if self._needs_confirmation(heard):
+                return self._ask(heard.command, "confirm_done")
             target = self._index_after(self._side)
             early = self._side.cue.position
             self._rep = self._hold = self._phase = None
@@ -425,12 +451,36 @@ class CoachSession:
         return "ignored: no set running"
 
     def _on_stop(self, heard: Heard) -> str:
+        if self._needs_confirmation(heard):
+            return self._ask(heard.command, "confirm_stop")
         self.player.pause()
         seconds = self.say_phrase("stopping")
         self._stop_at = time.monotonic() + seconds + 0.3
         self.status = "stopping"
         self.record(EventKind.STOPPED)
         return "stopped"
+
+    # -------------------------------------------------------- confirmation
+    def _needs_confirmation(self, heard: Heard) -> bool:
+        return self.confirm and heard.source == "voice"
+
+    def _ask(self, command: Command, phrase_key: str) -> str:
+        """Pause the plan and ask whether ``command`` was meant; see the module doc."""
+        self._paused, self._resume_at = True, None
+        self.player.pause()
+        seconds = self.say_phrase(phrase_key)
+        self._asking = _Question(command, time.monotonic() + seconds + CONFIRM_SECONDS)
+        self.status = f"{command}? (say it again, or resume)"
+        self.record(EventKind.PAUSED, asking=command.value)
+        return "asked to confirm"
+
+    def _confirmed(self, question: _Question) -> str:
+        """The command asked about, said again: do it, as from where the plan paused."""
+        self._paused = False
+        result = self._handlers[question.command](Heard(question.command, source="confirmed"))
+        if not self._paused and self._stop_at is None:
+            self.player.resume()  # nothing else holds the plan now
+        return result
 
     # -------------------------------------------------------- helpers
     def announce(self, *texts: str) -> None:

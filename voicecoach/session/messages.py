@@ -13,7 +13,7 @@ class Heard:
 
     command: Command
     text: str = ""  # what was recognised (voice) or the key's meaning
-    source: str = "voice"  # "voice" or "keys"
+    source: str = "voice"  # "voice", "keys", or "confirmed" (said again when asked)
     confidence: float | None = None
     engine: str = ""  # the recogniser that heard it (inside the hybrid: which of its two)
     rejected: str = ""  # why it is not obeyed ("echo": the coach's own voice), "" if it is

@@ -61,6 +61,8 @@ class SessionOptions:
     output_latency: float | None = None
     record_mic: Path | None = None
     keys_only: bool = False
+    confirm: bool = True
+    """Ask before a spoken stop, or done mid-set, takes effect (CoachSession)."""
     db: Path | None = None
     resume: bool = False
 
@@ -218,7 +220,8 @@ def _coach(options: SessionOptions, timeline: Timeline, phrases: Phrases,
     view = LiveView()
     session = CoachSession(timeline, phrases, player, speak,
                            log=training_log, session_id=start.session_id, view=view,
-                           mic_level=lambda: listener[0].level_db if listener else None)
+                           mic_level=lambda: listener[0].level_db if listener else None,
+                           confirm=options.confirm)
     if start.cue_index:
         player.seek(start.cue_index)
     if start.opening:
