@@ -48,6 +48,7 @@ from voicecoach.audio import MIC_BLOCK_SECONDS, read_recording
 from voicecoach.commands import load_vocabulary
 from voicecoach.recognition.base import Recognizer, recognize_samples
 from voicecoach.recognition.factory import GATE, create_recognizer
+from voicecoach.session.coach import CONFIRM_SECONDS
 
 HERE = Path(__file__).resolve().parent
 
@@ -206,6 +207,55 @@ def decode_commands(language: str, engine: str) -> tuple[list[Report], int, int]
 
 
 # -- printing -------------------------------------------------------------------------
+ENDING_COMMANDS = {"stop": "confirm_stop", "done": "confirm_done"}
+"""The commands a live session confirms before acting (spoken stop, done mid-set), with
+the question it asks."""
+
+
+def question_seconds(language: str) -> dict[str, float]:
+    """How long the coach's confirmation question takes to say, per ending command."""
+    from voicecoach.planning.phrases import load_phrases
+    from voicecoach.playback.speech import SpeechRenderer, default_voice
+
+    phrases, speech = load_phrases(language), SpeechRenderer(default_voice(language))
+    return {command: speech.duration(phrases.say(key))
+            for command, key in ENDING_COMMANDS.items()}
+
+
+def confirmed_endings(reports: list[Report], question: dict[str, float]) -> int:
+    """Ending commands that would act despite the session's confirmation: a false stop or
+    done followed, in the same stream, by the same false command before the question and
+    the confirmation window (CONFIRM_SECONDS) are over. (Counted wherever they fall: done
+    outside a set asks nothing and does nothing, so this over-counts done.)"""
+    count = 0
+    by_file: dict[str, list[Report]] = defaultdict(list)
+    for report in reports:
+        by_file[report.file].append(report)
+    for same_file in by_file.values():
+        same_file.sort(key=lambda r: r.end)
+        asked: Report | None = None
+        for report in same_file:
+            if asked is not None and report.command == asked.command and \
+                    report.end <= asked.end + question[asked.command] + CONFIRM_SECONDS:
+                count += 1
+                asked = None
+            elif report.command in ENDING_COMMANDS:
+                asked = report
+            else:
+                asked = None  # another command ends the question
+    return count
+
+
+def endings_line(language: str, reports: list[Report], hours: float) -> tuple[int, int]:
+    """Print the false stop/done figures, alone and through the confirmation."""
+    ending = sum(r.command in ENDING_COMMANDS for r in reports)
+    confirmed = confirmed_endings(reports, question_seconds(language))
+    print(f"  ending commands (stop, done): {ending} = {ending / hours:.1f} per hour; acting "
+          f"through the session's confirmation (said again in time): {confirmed} = "
+          f"{confirmed / hours:.2f} per hour")
+    return ending, confirmed
+
+
 def per_hour(count: int, seconds: float) -> str:
     return f"{count / (seconds / 3600):7.1f}" if seconds else "      -"
 
@@ -242,6 +292,7 @@ def summarise(engine: str, language: str, reports: list[Report], streams: list[S
     if confidences:
         print(f"  confidence: median {statistics.median(confidences):.2f}, "
               f">= 0.9: {sum(c >= 0.9 for c in confidences)} of {len(confidences)}")
+    ending, confirmed = endings_line(language, reports, audio / 3600)
     words = Counter(f"{r.command} <- {r.word}" for r in reports if r.word)
     print("  estimated trigger words: " + ", ".join(f"{w} x{n}" for w, n in words.most_common(15)))
     sentences = Counter(r.sentence for r in reports if r.sentence)
@@ -252,7 +303,8 @@ def summarise(engine: str, language: str, reports: list[Report], streams: list[S
     return {"engine": engine, "language": language, "false": len(reports),
             "minutes": round(audio / 60, 2), "per_hour": round(len(reports) / (audio / 3600), 2),
             "decode_seconds": round(spent, 1), "table": table,
-            "commands": dict(by_command), "heard_by": dict(by_engine)}
+            "commands": dict(by_command), "heard_by": dict(by_engine),
+            "ending": ending, "ending_confirmed": confirmed}
 
 
 def _quantiles(values: list[float]) -> str:
@@ -393,16 +445,17 @@ def analyse(paths: list[Path]) -> int:
             if found and not entry["found"]:
                 entry["true"], entry["found"] = true, found[0]
     for (language, engine), entry in pooled.items():
-        found = entry["found"]
-        if not found:
-            print(f"[{language}] {engine}: no true commands in {', '.join(map(str, paths))}")
-            continue
         false: list[Report] = entry["false"]  # type: ignore[assignment]
         hours: dict[str, float] = entry["hours"]  # type: ignore[assignment]
         total = sum(hours.values())
         print(f"\n[{language}] {engine}: {len(false)} false commands in {total * 60:.1f} min = "
               f"{len(false) / total:.1f} per hour; by category: " + ", ".join(
                   f"{c} {n}" for c, n in Counter(r.category for r in false).most_common()))
+        endings_line(language, false, total)
+        found = entry["found"]
+        if not found:
+            print(f"[{language}] {engine}: no true commands in {', '.join(map(str, paths))}")
+            continue
         compare(engine, language, false, entry["true"], found["true_heard"],  # type: ignore[arg-type,index]
                 found["true_total"], hours)  # type: ignore[index]
     return 0
