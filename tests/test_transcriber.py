@@ -144,6 +144,23 @@ def test_whisper_needs_the_spotters_belief_too(whisper: Counting) -> None:
     assert fed_live(hybrid(whisper, live=True), speechgen.music_bed(20.0, seed=2) * 0.3) == []
 
 
+def test_an_unsure_second_opinion_is_no_command(whisper: Counting) -> None:
+    """Prompted with the command words, Whisper writes "Pause." at ~0.4 over music and
+    mumbles: below hybrid.SECOND_OPINION_FLOOR it is not obeyed."""
+    class Unsure(Counting):
+        def __init__(self, confidence: float) -> None:
+            super().__init__()
+            self.confidence = confidence
+
+        def transcribe(self, samples: np.ndarray) -> Transcript:
+            return Transcript("I'm done.", self.confidence)
+
+    signal = utterance(*MISSED)
+    assert recognize_samples(hybrid(Unsure(0.45), live=False), signal) == []
+    heard = recognize_samples(hybrid(Unsure(0.55), live=False), signal)
+    assert [(h.command, h.engine) for h in heard] == [("done", "whisper")]
+
+
 def test_whisper_reports_meet_the_stricter_echo_line(whisper: Counting) -> None:
     recognizer = hybrid(whisper, live=False)
     assert echo_line(recognizer, Heard(Command.DONE, engine="whisper")) == FALLBACK_ECHO_THRESHOLD_DB

@@ -55,6 +55,11 @@ less than this does not stand on its own: its utterance goes to the second opini
 decides: PocketSphinx's false hits in voices outside the benchmark came with weak
 spotter belief, and Whisper writes few of those as commands while keeping most real ones.
 (Tuned in benchmarks/README.md, "English hybrid", "Voices outside the benchmark".)"""
+SECOND_OPINION_FLOOR = 0.5
+"""The second opinion's transcripts less sure than this (mean token probability) are no
+command. Prompted with the command words, Whisper writes "Pause." at ~0.4 over music
+with no one speaking, and over short replies it did not make out; the commands it heard
+right came at 0.6-0.98 (benchmarks/README.md, False alarms)."""
 SAME_UTTERANCE_SECONDS = 0.3
 """Reports whose spans come this close are one utterance (the spotter's span is an
 estimate: the 0.6 s before it fired)."""
@@ -157,6 +162,10 @@ class HybridRecognizer:
             if found is None or (self.live and self.fast.position - end > LATE_SECONDS):
                 continue
             command, transcript = found
+            if transcript.confidence < SECOND_OPINION_FLOOR:
+                logger.info("ignored %s (%r): the second opinion was unsure (%.2f)",
+                            command, transcript.text, transcript.confidence)
+                continue
             reports.append(CommandHeard(command=command, text=transcript.text,
                                         start=round(start, 3), end=round(end, 3),
                                         confidence=round(transcript.confidence, 3),
