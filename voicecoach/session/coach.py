@@ -407,12 +407,17 @@ class CoachSession:
     def _on_pause(self, heard: Heard) -> str:
         if self._paused and self._resume_at is None:
             return "ignored: already paused"
+        self._hold_plan("paused", "paused")
+        return "paused"
+
+    def _hold_plan(self, phrase_key: str, status: str, **detail: Any) -> float:
+        """Stop the plan clock until "resume", saying ``phrase_key``; its length in s."""
         self._paused, self._resume_at = True, None
         self.player.pause()
-        self.say_phrase("paused")
-        self.status = "paused"
-        self.record(EventKind.PAUSED)
-        return "paused"
+        seconds = self.say_phrase(phrase_key)
+        self.status = status
+        self.record(EventKind.PAUSED, **detail)
+        return seconds
 
     def _on_resume(self, heard: Heard) -> str:
         if not self._paused or self._resume_at is not None:
@@ -466,12 +471,9 @@ class CoachSession:
 
     def _ask(self, command: Command, phrase_key: str) -> str:
         """Pause the plan and ask whether ``command`` was meant; see the module doc."""
-        self._paused, self._resume_at = True, None
-        self.player.pause()
-        seconds = self.say_phrase(phrase_key)
+        seconds = self._hold_plan(phrase_key, f"{command}? (say it again, or resume)",
+                                  asking=command.value)
         self._asking = _Question(command, time.monotonic() + seconds + CONFIRM_SECONDS)
-        self.status = f"{command}? (say it again, or resume)"
-        self.record(EventKind.PAUSED, asking=command.value)
         return "asked to confirm"
 
     def _confirmed(self, question: _Question) -> str:
