@@ -221,3 +221,33 @@ def test_canceller_removes_the_coach_and_keeps_the_user(user: np.ndarray,
     assert power_db(clean[alone]) < power_db(mic[alone]) - 20
     quiet = slice(2 * first.size + RATE // 4, 2 * first.size + 3 * RATE // 4)
     np.testing.assert_allclose(clean[quiet], mic[quiet], atol=1e-6)  # nothing added
+
+
+def test_what_the_canceller_removed_is_echo_too(coach: np.ndarray, user: np.ndarray) -> None:
+    """The check also reads what the live canceller left of the command's span: where
+    its one-off fit cannot line the playback up (here the played ring holds other speech,
+    as when stream times jumped under load), a span the canceller had emptied is still
+    the coach; a user over the coach is left by the canceller, so still not echo."""
+    mic = room(coach, delay=0.02, reverb=0.0)
+    start, end = command_span(coach)
+    at = int(0.9 * RATE)
+    with_user = mix_user(mic, user, at, -6.0)
+
+    def verdict(heard: np.ndarray, cleaned: np.ndarray | None, first: int, last: int) -> float:
+        other = speechgen.say("a different phrase entirely, nothing like it", "en+m3")
+        played_ring, mic_ring = AudioRing(22050), AudioRing(RATE)
+        played_ring.write(np.resize(other, int(heard.size * 22050 / RATE)), 5.0)
+        mic_ring.write(heard, 5.0)
+        left_ring = None
+        if cleaned is not None:
+            left_ring = AudioRing(RATE)
+            left_ring.write(cleaned, 5.0)
+        result = EchoGuard(played_ring, mic_ring, cleaned=left_ring).check(
+            first / RATE, last / RATE, 0)
+        assert result.echo == (result.residual_db < ECHO_THRESHOLD_DB)
+        return result.residual_db
+
+    assert verdict(mic, None, start, end) > ECHO_THRESHOLD_DB  # the fit alone misses it
+    assert verdict(mic, cancel_live(coach, mic), start, end) < ECHO_THRESHOLD_DB - 10
+    cleaned = cancel_live(coach, with_user)
+    assert verdict(with_user, cleaned, at, at + user.size) > ECHO_THRESHOLD_DB + 3

@@ -10,6 +10,11 @@ weaker than the microphone (:data:`ECHO_THRESHOLD_DB`), the playback explains wh
 was heard: the coach triggered itself. A user speaking over the coach leaves their
 voice in the residual, so barge-in still works.
 
+The live canceller (:class:`EchoCanceller`) has been fitting the playback to the
+microphone all along; what it left of the command's span is a second measure of the
+same thing, and the check takes the better explanation of the two. The one-off fit can
+miss where the running one did not (stream times that jumped under load).
+
 * :func:`echo_residual_db`: the check itself, on plain arrays.
 * :class:`EchoGuard`: ties a played ring and a microphone ring to the check.
 """
@@ -170,8 +175,12 @@ class EchoGuard:
     """
 
     def __init__(self, played: AudioRing, mic: AudioRing,
-                 threshold_db: float = ECHO_THRESHOLD_DB) -> None:
+                 threshold_db: float = ECHO_THRESHOLD_DB,
+                 cleaned: AudioRing | None = None) -> None:
+        """``cleaned``: the canceller's output, written in step with ``mic`` (the same
+        sample indices), or None."""
         self.played, self.mic, self.threshold_db = played, mic, threshold_db
+        self.cleaned = cleaned
 
     def check(self, start: float, end: float, input_offset: int = 0,
               threshold_db: float | None = None) -> EchoVerdict:
@@ -191,6 +200,8 @@ class EchoGuard:
         t0 = self.mic.time_at(first)
         line = self.threshold_db if threshold_db is None else threshold_db
         db, lag = self._explain(mic, t0, line)
+        if db >= line and self.cleaned is not None:
+            db = min(db, _share_left_db(mic, self.cleaned.read_samples(first, last - first)))
         return EchoVerdict(db < line, round(db, 1), round(lag, 3))
 
     def _explain(self, mic: np.ndarray, t0: float, line: float) -> tuple[float, float]:
@@ -236,6 +247,14 @@ class EchoGuard:
             if db < best[0]:
                 best = (db, played.time_at(first + at * step))
         return best
+
+
+def _share_left_db(mic: np.ndarray, left: np.ndarray) -> float:
+    """Energy of ``left`` (what the canceller left of ``mic``) relative to ``mic``'s."""
+    total = float(np.dot(mic.astype(np.float64), mic))
+    if total <= 0.0 or left.size != mic.size:
+        return 0.0
+    return 10 * math.log10(max(float(np.dot(left.astype(np.float64), left)), 1e-20) / total)
 
 
 CANCEL_WINDOW_SECONDS = 0.4

@@ -78,10 +78,14 @@ class Listener:
         self.clock = clock
         self.record = record
         self.mic = AudioRing(RECOGNIZER_RATE, MIC_RING_SECONDS)
-        self.echo = EchoGuard(played, self.mic) if played is not None and clock else None
-        # The recogniser hears the microphone with the coach's playback taken out.
-        self.canceller = EchoCanceller(played, self.mic) if played is not None and clock \
-            else None
+        # The recogniser hears the microphone with the coach's playback taken out; the
+        # echo check also reads what the canceller left (in step with the mic ring).
+        self.cleaned = AudioRing(RECOGNIZER_RATE, MIC_RING_SECONDS)
+        self.echo: EchoGuard | None = None
+        self.canceller: EchoCanceller | None = None
+        if played is not None and clock is not None:
+            self.echo = EchoGuard(played, self.mic, cleaned=self.cleaned)
+            self.canceller = EchoCanceller(played, self.mic)
         # Commands wait here for their echo check, which runs in its own thread so the
         # microphone keeps its pace (a wide check takes tens of milliseconds).
         self._to_judge: queue.SimpleQueue[_Unjudged | None] = queue.SimpleQueue()
@@ -148,6 +152,7 @@ class Listener:
             if self.canceller is not None:
                 raw = samples
                 samples = self.canceller.clean(samples)
+                self.cleaned.write(samples, captured - samples.size / RECOGNIZER_RATE)
                 if samples is not raw and trace_log.isEnabledFor(logging.DEBUG):
                     trace("aec", raw=float(np.dot(raw, raw)), left=float(np.dot(samples, samples)))
             if self.record is not None:
