@@ -85,7 +85,10 @@ def first_loud(samples: np.ndarray, start: int = 0, quiet: int = 0) -> int | Non
     """First loud sample at or after ``start`` (after ``quiet`` silent samples, if given)."""
     loud = np.flatnonzero(np.abs(samples[start:]) > LOUD)
     if quiet:
-        gaps = np.diff(np.concatenate(([-quiet - 1], loud)))
+        # Sound right at ``start`` is a sound going on (the command's own tail), not a
+        # new one: it counted as a reaction of 0 ms.
+        lead = 0 if loud.size and loud[0] == 0 else -quiet - 1
+        gaps = np.diff(np.concatenate(([lead], loud)))
         loud = loud[gaps > quiet]
     return int(loud[0]) + start if loud.size else None
 
