@@ -43,7 +43,7 @@ SETUP = {"en": ["Sit with your back to the bench.", "Roll the bar onto your hips
          "ko": ["벤치에 등을 대고 앉으세요.", "바를 엉덩이 위에 올리세요."]}
 SAY = {"en": ("drive up", "Lower"), "ko": ("올리세요", "내리세요")}
 ESPEAK_VOICE = {"en": "en-us", "ko": "ko"}
-SPOKEN = {"en": {"next": "next step", "pause": "wait", "resume": "continue", "done": "finished"},
+SPOKEN = {"en": {"next": "next step", "pause": "pause", "resume": "continue", "done": "finished"},
           "ko": {"next": "다음", "pause": "멈춰", "resume": "계속", "done": "완료"}}
 # The first command comes after the opening phrases have been played: microphone and
 # output both count audio from the start, so earlier it would overlap (on that clock)
