@@ -209,14 +209,18 @@ triggers += [
 
 @pytest.mark.slow
 def test_done_after_resuming_mid_set_ends_the_side(alsa_file_rig: AlsaFileRig,
-                                                  workout_file: Path, tmp_path: Path) -> None:
+                                                  tmp_path: Path) -> None:
     """`run --resume` starts at a rep, after the side's start marker: "done" was then
     ignored ("no set running") for the rest of that side."""
+    # 40 reps: the unpaced player must still be in the left side when "done" lands (with
+    # 12, a loaded CI machine once let it play the side out first).
+    workout = tmp_path / "long-set.toml"
+    workout.write_text(WORKOUT.replace("reps = 12", "reps = 40"))
     db = tmp_path / "log.sqlite3"
-    result = run_session(alsa_file_rig, workout_file, db, """
+    result = run_session(alsa_file_rig, workout, db, """
 player.seek(next(i for i, c in enumerate(timeline.cues) if c.mark is MarkKind.REP
                  and c.position.side == "left" and c.position.rep == 3))
-triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
+triggers += [(mark(MarkKind.REP, side="left", rep=3), say("done"))]
 """)
     assert result["handled"] == [["done", "set finished early"]]
     assert result["outcome"] == "finished"
@@ -224,7 +228,7 @@ triggers += [(mark(MarkKind.REP, side="left", rep=4), say("done"))]
     early = [e for e in log if e.kind.value == "side_finished" and e.detail.get("early")]
     assert [(e.position.side, e.position.set) for e in early] == [("left", 1)]
     reps = [(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"]
-    assert ("left", 12) not in reps and ("right", 12) in reps  # the left side was cut short
+    assert ("left", 40) not in reps and ("right", 40) in reps  # the left side was cut short
 
 
 @pytest.mark.slow
