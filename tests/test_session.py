@@ -20,7 +20,10 @@ from rigs import AlsaFileRig
 
 from voicecoach.records.training_log import TrainingLog
 
-WORKOUT = """\
+SET_REPS = 24
+"""A long set: the unpaced player must still be in it when a mid-set command lands."""
+
+WORKOUT = f"""\
 name = "Session test"
 description = "two setup steps, two sides with a rest between"
 
@@ -28,7 +31,7 @@ description = "two setup steps, two sides with a rest between"
 name = "Session test"
 setup = ["Sit by the bench.", "Set the bar on your hips."]
 sides = ["left", "right"]
-reps = 12  # a long set: the unpaced player must still be in it when a mid-set command lands
+reps = {SET_REPS}
 rest_between_sides = 3600  # the unpaced rig plays silence ~10^4 x real time: "next" must land in it
 
 [[exercise.phase]]
@@ -200,8 +203,8 @@ triggers += [
     assert [e.position.step for e in log if e.kind.value == "step_confirmed"] == [1, 2]
     assert "rest_skipped" in kinds
     reps = {(e.position.side, e.position.rep) for e in log if e.kind.value == "rep_completed"}
-    assert {("left", n) for n in range(1, 13)} <= reps  # "next" did not disturb the set
-    assert len([r for r in reps if r[0] == "right"]) < 12  # "done" cut the right side
+    assert {("left", n) for n in range(1, SET_REPS + 1)} <= reps  # "next" did not disturb the set
+    assert len([r for r in reps if r[0] == "right"]) < SET_REPS  # "done" cut the right side
     early = [e for e in log if e.kind.value == "side_finished" and e.detail.get("early")]
     assert [e.position.side for e in early] == ["right"]
     assert kinds[-1] == "finished"
@@ -212,10 +215,10 @@ def test_done_after_resuming_mid_set_ends_the_side(alsa_file_rig: AlsaFileRig,
                                                   tmp_path: Path) -> None:
     """`run --resume` starts at a rep, after the side's start marker: "done" was then
     ignored ("no set running") for the rest of that side."""
-    # 40 reps: the unpaced player must still be in the left side when "done" lands (with
-    # 12, a loaded CI machine once let it play the side out first).
+    # 40 reps: the unpaced player must still be in the left side when "done" lands (a
+    # loaded CI machine once played a 12-rep side out first).
     workout = tmp_path / "long-set.toml"
-    workout.write_text(WORKOUT.replace("reps = 12", "reps = 40"))
+    workout.write_text(WORKOUT.replace(f"reps = {SET_REPS}", "reps = 40"))
     db = tmp_path / "log.sqlite3"
     result = run_session(alsa_file_rig, workout, db, """
 player.seek(next(i for i, c in enumerate(timeline.cues) if c.mark is MarkKind.REP
@@ -276,12 +279,12 @@ print(json.dumps({"outcome": outcome.value, "views": views,
     assert "done" in after_done["last_command"] and "finished early" in after_done["last_command"]
     assert re.fullmatch(r"resting, \d+ s left", rest["status"]), rest
     assert rest["phase"] == "rest"
-    assert (in_set["rep"], in_set["reps"]) == (2, 12)
+    assert (in_set["rep"], in_set["reps"]) == (2, SET_REPS)
     assert "next" in in_set["last_command"] and "ignored" in in_set["last_command"], in_set
     from voicecoach.planning.phrases import load_phrases
 
     phrases = load_phrases("en")
-    side_start = phrases.say("side_start", side=phrases.side("right"), reps=12)
+    side_start = phrases.say("side_start", side=phrases.side("right"), reps=SET_REPS)
     assert in_set["step_text"] != side_start and in_set["step_text"], in_set
     assert last["status"] == "finished" and last["rep"] == 0 and last["phase"] == "", last
 
