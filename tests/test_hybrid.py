@@ -11,6 +11,7 @@ import pytest
 import speechgen
 
 from voicecoach.commands import Command, load_vocabulary
+from voicecoach.errors import InputError
 from voicecoach.planning.plan import PlanRequest
 from voicecoach.recognition import base as recognizer_module
 from voicecoach.recognition.base import CommandHeard, CommandRecognizer, Tuning, recognize_samples
@@ -164,6 +165,16 @@ def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, li
 def test_auto_is_the_hybrid_for_english_and_the_spotter_for_korean() -> None:
     assert resolve_engine("en") == "hybrid"
     assert resolve_engine("ko") == "spotter"
+
+
+def test_a_wake_word_needs_an_engine_that_hears_words() -> None:
+    assert resolve_engine("en", wake=True) == "hybrid"
+    assert resolve_engine("en", "pocketsphinx", wake=True) == "pocketsphinx"
+    with pytest.raises(InputError, match="--engine spotter cannot hear a wake word"):
+        resolve_engine("en", "spotter", wake=True)
+    # Its reactions come after the utterance, from the grammar engine: the longer buffer.
+    request = PlanRequest("hip-thrust", "en", wake="coach")
+    assert output_latency(SessionOptions(request)) == GRAMMAR_ENGINE_LATENCY
 
 
 @pytest.mark.parametrize("engine, expected", [("auto", DEFAULT_LATENCY),

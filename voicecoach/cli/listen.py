@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import MIC_BLOCK_SECONDS, RECOGNIZER_RATE, read_recording
+from voicecoach.cli._options import add_wake_argument
 from voicecoach.devices import Device
 from voicecoach.errors import DeviceError
 from voicecoach.recognition.base import CommandHeard, Recognizer, recognize_samples
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "installed vosk-model-<lang> package, or ~/.cache/vosk)")
     parser.add_argument("--input", metavar="DEVICE",
                         help="microphone: index or part of a name (see `voicecoach devices`)")
+    add_wake_argument(parser)
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per command heard")
     parser.set_defaults(handler=run)
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         # As the live session hears its microphone, block by block, so a recording
         # reproduces what a user saw (slow second opinions inline: same answers each run).
         recognizer = create_recognizer(args.lang, args.engine, args.model, live=True,
-                                       threaded=False)
+                                       threaded=False, wake=args.wake)
         for name, samples in recordings:
             for heard in recognize_samples(recognizer, samples, MIC_BLOCK_SECONDS):
                 _print(heard, args.json, name)
@@ -58,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from voicecoach.devices import resolve_device
 
     device = resolve_device(args.input, "input")  # before the (slow) model load
-    recognizer = create_recognizer(args.lang, args.engine, args.model, live=True)
+    recognizer = create_recognizer(args.lang, args.engine, args.model, live=True,
+                                   wake=args.wake)
     return listen_microphone(recognizer, device, args.json)
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from voicecoach.cli._options import add_workout_arguments, plan_request
+from voicecoach.cli._options import add_wake_argument, add_workout_arguments, plan_request
 from voicecoach.recognition.factory import ENGINE_HELP, ENGINES
 from voicecoach.session.runner import DEFAULT_LATENCY, GRAMMAR_ENGINE_LATENCY
 
@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="save what the recogniser hears (the microphone, the coach's "
                              "voice taken out) as a 16 kHz WAV: replay it with `listen "
                              "--file`, or attach it to a bug report")
+    add_wake_argument(parser)
     parser.add_argument("--keys-only", action="store_true",
                         help="do not listen; use the keyboard (Enter, p, r, d, q)")
     parser.add_argument("--no-confirm", dest="confirm", action="store_false",

@@ -4,7 +4,8 @@ Lives in ``prompts/<lang>/phrases.toml`` so another language is a folder away. W
 the coach tells the user to do depends on how they answer it (:class:`PromptMode`):
 ``[say]`` is for a session that listens; ``[modes.keys]`` and ``[modes.export]``
 replace the phrases that would tell a keys-only user to speak, or an exported file's
-listener to say something nothing hears.
+listener to say something nothing hears; ``[modes.wake]`` asks for commands after the
+wake word (``run --wake``), its templates naming it as ``{wake}``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class PromptMode(StrEnum):
     VOICE = "voice"  # a live session that listens: "say next"
     KEYS = "keys"  # a live session on the keyboard only: "press Enter"
     EXPORT = "export"  # an audio file: nothing answers, gates are fixed pauses
+    WAKE = "wake"  # a live session that listens for the wake word first: "say coach, next"
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,23 @@ class Phrases:
     mode: PromptMode = PromptMode.VOICE
     said: dict[str, str] = field(default_factory=dict)
     """``[say]`` as written, whatever the mode (what :meth:`for_mode` starts from)."""
+    wake: str = ""
+    """The wake word ``{wake}`` stands for (:attr:`PromptMode.WAKE`)."""
 
-    def for_mode(self, mode: PromptMode) -> Phrases:
-        """These phrases as said to a user answering in ``mode``."""
+    def for_mode(self, mode: PromptMode, wake: str | None = None) -> Phrases:
+        """These phrases as said to a user answering in ``mode`` (``wake``: the word
+        commands start with, which :attr:`PromptMode.WAKE` needs)."""
         mode = PromptMode(mode)
+        wake = self.wake if wake is None else wake
+        if mode is PromptMode.WAKE and not wake:
+            raise InputError(f"{self.source}: prompts for a wake word need the word")
         said = self.said or self.templates
         templates = {**said, **self.variants.get(mode.value, {})}
-        return replace(self, templates=templates, mode=mode, said=dict(said))
+        return replace(self, templates=templates, mode=mode, said=dict(said), wake=wake)
 
     def say(self, key: str, **values: object) -> str:
         """The phrase ``key`` with its placeholders filled in."""
-        return self.templates[key].format(**values)
+        return self.templates[key].format(**{"wake": self.wake, **values})
 
     def count(self, n: int) -> str:
         """The count word for ``n`` (1-based); digits past the end of the list."""
@@ -80,8 +88,10 @@ def available_languages() -> list[str]:
     return sorted(p.parent.name for p in prompts_dir().glob("*/phrases.toml"))
 
 
-def load_phrases(language: str, mode: PromptMode = PromptMode.VOICE) -> Phrases:
-    """Load and check ``prompts/<language>/phrases.toml``, as said in ``mode``."""
+def load_phrases(language: str, mode: PromptMode = PromptMode.VOICE,
+                 wake: str = "") -> Phrases:
+    """Load and check ``prompts/<language>/phrases.toml``, as said in ``mode`` (``wake``:
+    the word :attr:`PromptMode.WAKE`'s phrases ask for)."""
     path = prompts_dir() / language / "phrases.toml"
     if not path.is_file():
         known = ", ".join(available_languages()) or "none"
@@ -101,7 +111,7 @@ def load_phrases(language: str, mode: PromptMode = PromptMode.VOICE) -> Phrases:
     for name, table in modes.items():
         where = f"modes.{name}"
         if name not in {m.value for m in PromptMode} - {PromptMode.VOICE.value}:
-            raise InputError(f"{path}: {where}: unknown mode; use keys or export")
+            raise InputError(f"{path}: {where}: unknown mode; use keys, export or wake")
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise InputError(f"{path}: {where}: expected a table of phrase templates")
         unknown = sorted(set(table) - set(REQUIRED_KEYS))
@@ -122,7 +132,7 @@ def load_phrases(language: str, mode: PromptMode = PromptMode.VOICE) -> Phrases:
         raise InputError(f"{path}: pronounce: expected a table like Eccentric = \"Ex-centric\"")
     phrases = Phrases(language, path, dict(templates), tuple(counts), dict(sides),
                       dict(pronounce), variants)
-    return phrases if mode is PromptMode.VOICE else phrases.for_mode(mode)
+    return phrases if mode is PromptMode.VOICE else phrases.for_mode(mode, wake)
 
 
 def _check_templates(path: Path, where: str, templates: dict[str, str]) -> None:

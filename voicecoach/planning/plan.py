@@ -34,6 +34,8 @@ class PlanRequest:
     phase_seconds: Sequence[str] = ()
     mode: PromptMode = PromptMode.VOICE
     """How the user answers: decides what the coach asks for ("say next", "press Enter")."""
+    wake: str | None = None
+    """The wake word commands start with (``run --wake``; mode :attr:`PromptMode.WAKE`)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Plan:
 
 def load_plan_workout(request: PlanRequest) -> tuple[Workout, Phrases]:
     """The validated workout, with phase overrides applied, and its phrases."""
-    phrases = load_phrases(request.language, request.mode)
+    phrases = load_phrases(request.language, request.mode, request.wake or "")
     workout = load_workout(request.workout, request.language)
     overrides = dict(parse_phase_override(text) for text in request.phase_seconds)
     if overrides:

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from voicecoach.audio import PCM16_SCALE, RECOGNIZER_RATE, as_mono_float
-from voicecoach.commands import Command, CommandVocabulary
+from voicecoach.commands import Command, CommandVocabulary, words_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ by then the session may have moved on, and a late "next" would skip the step aft
 one meant. PocketSphinx, whose endpointer seldom closes an utterance under continuous
 music, reported some commands seconds late there, while in speech it reports well within
 this (benchmarks/README.md, "English hybrid")."""
+SAME_WAKE_SECONDS = 0.15
+"""Wake words decoded this close (a partial result, then the final one) are one."""
+WAKE_MEMORY_SECONDS = 10.0
+"""How long :meth:`CommandRecognizer.heard_wake` remembers a wake word."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class CommandRecognizer(ABC):
         self._emitted: list[CommandHeard] = []
         self._candidates: dict[tuple[str, int], int] = {}
         self._rng = np.random.default_rng(0)
+        self._wake_ends: list[float] = []
 
     # -- public API -----------------------------------------------------------------
     @property
@@ -160,6 +165,7 @@ class CommandRecognizer(ABC):
         audio = self._dither(as_mono_float(samples))
         self._samples += audio.size
         final, partial = self._feed(audio)
+        self._note_wake(final + partial)
         # Only a chunk that ended an utterance clears the partial candidates: clearing on
         # every chunk meant no command ever "settled" in two partials in a row.
         events = self._commands(final, final=bool(final))
@@ -177,9 +183,30 @@ class CommandRecognizer(ABC):
 
     def flush(self) -> list[CommandHeard]:
         """End of the stream: commands still pending in the engine."""
-        events = self._commands(self._finish(), final=True)
+        words = self._finish()
+        self._note_wake(words)
+        events = self._commands(words, final=True)
         self._candidates.clear()
         return events
+
+    def heard_wake(self, earliest: float, latest: float) -> bool:
+        """Whether the vocabulary's wake word ended between ``earliest`` and ``latest``
+        (stream seconds) in what this engine decoded, final or partial, whatever it made
+        of the words after it."""
+        return any(earliest <= end <= latest for end in self._wake_ends)
+
+    def _note_wake(self, words: list[Word]) -> None:
+        if self.vocabulary.wake is None:
+            return
+        wake = words_of(self.vocabulary.wake)
+        texts = [w.text for w in words]
+        for first in range(len(words) - len(wake) + 1):
+            if tuple(texts[first:first + len(wake)]) == wake:
+                end = words[first + len(wake) - 1].end
+                if not any(abs(end - known) < SAME_WAKE_SECONDS for known in self._wake_ends):
+                    self._wake_ends.append(end)
+        self._wake_ends = [end for end in self._wake_ends
+                           if end > self.position - WAKE_MEMORY_SECONDS]
 
     def reset(self) -> None:
         """Forget all audio and state; the stream clock restarts at zero."""
@@ -188,6 +215,7 @@ class CommandRecognizer(ABC):
         self._rng = np.random.default_rng(0)
         self._emitted.clear()
         self._candidates.clear()
+        self._wake_ends.clear()
 
     # -- engine hooks -----------------------------------------------------------------
     @abstractmethod

@@ -19,6 +19,11 @@ down stands under the same corroboration. With Whisper there, PocketSphinx's rep
 that the spotter barely believed (under :data:`CONFIRMATION`) are held back, so Whisper
 decides their utterances too. It answers well after the utterance (benchmarks/README.md,
 "English hybrid"), so live it runs in its own thread and the other two keep listening.
+
+With a wake word (``run --wake``) the spotter, which knows single command words, reports a
+command only where the grammar engine heard the wake word just before it (whatever it made
+of the command); the grammar engine's (and Whisper's) own reports must hold the wake word
+too ("coach next").
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ estimate: the 0.6 s before it fired)."""
 LONGEST_ASKED_SECONDS = 5.0
 """Longer utterances get no second opinion: commands are short, and a transcript has no
 word times, so a command in a long stretch of speech would be placed late and loosely."""
+WAKE_REACH_SECONDS = (1.5, 0.15)
+"""With a wake word, a spotter's command stands when the grammar engine heard the wake
+word end between this long before the command's end and this long before it."""
+WAKE_WAIT_SECONDS = 0.8
+"""How long a spotter's command waits for the grammar engine to decode the wake word
+before it (PocketSphinx reports words only when the utterance ends)."""
 CONTEXT_SECONDS = 0.2
 """Audio either side of the utterance that the second opinion hears (the endpointer's
 edges can clip a soft first or last sound)."""
@@ -81,8 +92,10 @@ class HybridRecognizer:
                  second: WhisperTranscriber | None = None, *, threaded: bool | None = None
                  ) -> None:
         """``second``: the second opinion on utterances the other two let pass; it needs
-        a ``thorough`` engine that says where utterances end (PocketSphinx)."""
+        a ``thorough`` engine that says where utterances end (PocketSphinx). When the
+        vocabulary needs a wake word the spotter only corroborates."""
         self.vocabulary, self.live = fast.vocabulary, fast.live
+        self.fast_reports = fast.vocabulary.wake is None
         self.threaded = fast.live if threaded is None else threaded
         """Whether the second opinion runs in its own thread (a live stream keeps its
         pace) or inline (a recording replayed: the same answers on every run)."""
@@ -91,6 +104,7 @@ class HybridRecognizer:
         self._heard = np.zeros(0, np.float32)  # the latest input, for the second opinion
         self._asked: list[tuple[float, float, Future[tuple[Command, Transcript] | None]]] = []
         self._worker: ThreadPoolExecutor | None = None
+        self._unwoken: list[CommandHeard] = []  # spotter reports waiting for the wake word
 
     @property
     def fallback_engines(self) -> frozenset[str]:
@@ -106,7 +120,8 @@ class HybridRecognizer:
     def accept(self, samples: np.ndarray) -> list[CommandHeard]:
         self._remember(samples)
         fast = self.fast.accept(samples)  # first: its frames of this chunk corroborate
-        heard = self._first_reports(fast + self._confirmed(self.thorough.accept(samples)))
+        thorough = self._confirmed(self.thorough.accept(samples))
+        heard = self._first_reports(self._woken(fast) + thorough)
         self._ask()
         return heard + self._first_reports(self._corroborated(self._answers(wait=False)))
 
@@ -116,9 +131,28 @@ class HybridRecognizer:
 
     def flush(self) -> list[CommandHeard]:
         fast = self.fast.flush()
-        heard = self._first_reports(fast + self._confirmed(self.thorough.flush()))
+        thorough = self._confirmed(self.thorough.flush())
+        heard = self._first_reports(self._woken(fast, final=True) + thorough)
         self._ask()
         return heard + self._first_reports(self._corroborated(self._answers(wait=True)))
+
+    def _woken(self, reports: list[CommandHeard], final: bool = False) -> list[CommandHeard]:
+        """The spotter's reports that stand: all of them, or with a wake word those the
+        grammar engine heard it before (the others wait a little, then are dropped)."""
+        if self.fast_reports:
+            return reports
+        reach, gap = WAKE_REACH_SECONDS
+        woken, waiting = [], []
+        for heard in self._unwoken + reports:
+            if self.thorough.heard_wake(heard.end - reach, heard.end - gap):
+                woken.append(heard)
+            elif not final and self.fast.position - heard.end < WAKE_WAIT_SECONDS:
+                waiting.append(heard)
+            else:
+                logger.info("ignored %s at %.2f s: no wake word before it", heard.command,
+                            heard.end)
+        self._unwoken = waiting
+        return woken
 
     # -- the second opinion -----------------------------------------------------------
     def _remember(self, samples: np.ndarray) -> None:
@@ -180,8 +214,11 @@ class HybridRecognizer:
 
     def _confirmed(self, reports: list[CommandHeard]) -> list[CommandHeard]:
         """The grammar engine's reports that stand without the second opinion (the
-        others' utterances are not reported, so :meth:`_ask` puts them to it)."""
-        return self._corroborated(reports, CONFIRMATION if self.second else CORROBORATION)
+        others' utterances are not reported, so :meth:`_ask` puts them to it). With a
+        wake word the spotter must believe them as much: it decides the command where
+        the grammar engine only made out the wake word."""
+        strict = self.second is not None or not self.fast_reports
+        return self._corroborated(reports, CONFIRMATION if strict else CORROBORATION)
 
     def _corroborated(self, reports: list[CommandHeard],
                       level: float = CORROBORATION) -> list[CommandHeard]:
@@ -199,6 +236,7 @@ class HybridRecognizer:
     def reset(self) -> None:
         """Forget all audio and state, in every engine; the stream clock restarts."""
         self._emitted.clear()
+        self._unwoken.clear()
         self.fast.reset()
         self.thorough.reset()
         self._heard = np.zeros(0, np.float32)

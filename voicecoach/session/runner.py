@@ -42,9 +42,10 @@ DEFAULT_LATENCY = 0.1
 :class:`~voicecoach.playback.live.LivePlayer` (soaked in benchmarks/README.md, "Soak")."""
 GRAMMAR_ENGINE_LATENCY = 0.2
 """With Vosk or PocketSphinx alone, whose decoding loads the machine enough for a 0.1 s
-buffer to run dry now and then. The spotter and the hybrid keep the default: their
-reactions come from the spotter, which an extra 0.1 s would push past the target
-(benchmarks/README.md, "Soak" and "Command latency")."""
+buffer to run dry now and then, and with a wake word (the grammar engine answers then,
+after the utterance). The spotter and the hybrid keep the default: their reactions come
+from the spotter, which an extra 0.1 s would push past the target (benchmarks/README.md,
+"Soak" and "Command latency")."""
 INTRO_PREROLL = 0.05
 """Silence before the opening earcon: short, so the first sound comes quickly."""
 
@@ -108,7 +109,8 @@ class RecognizerLoader:
         try:
             self.recognizer = create_recognizer(self.options.request.language,
                                                 engine=self.options.engine,
-                                                model=self.options.model)
+                                                model=self.options.model,
+                                                wake=self.options.request.wake)
         except VoicecoachError as error:
             self.error = str(error)
         except Exception as error:
@@ -125,10 +127,12 @@ def output_latency(options: SessionOptions) -> float:
     if options.keys_only:
         return DEFAULT_LATENCY
     try:
-        engine = resolve_engine(options.request.language, options.engine, options.model)
+        engine = resolve_engine(options.request.language, options.engine, options.model,
+                                wake=options.request.wake is not None)
     except VoicecoachError:  # no engine: the session runs on keys, and says why
         return DEFAULT_LATENCY
-    return GRAMMAR_ENGINE_LATENCY if engine in ("vosk", "pocketsphinx") else DEFAULT_LATENCY
+    grammar = engine in ("vosk", "pocketsphinx") or options.request.wake is not None
+    return GRAMMAR_ENGINE_LATENCY if grammar else DEFAULT_LATENCY
 
 
 def open_mic_recording(path: Path | None) -> WavRecorder | None:
