@@ -81,7 +81,11 @@ class CommandVocabulary:
                              f"in {where}; choose another wake word")
         commands = {name: tuple(f"{wake} {alias}" for alias in aliases)
                     for name, aliases in self.commands.items()}
-        return replace(self, commands=commands, wake=wake)
+        # A grammar engine must be able to hear the wake word and the bare commands as
+        # ordinary words: else it forces "stop now" onto "coach stop", and where it
+        # mishears the command after the wake word it loses the wake word too.
+        filler = dict.fromkeys(self.filler + (wake,) + tuple(sorted(taken)))
+        return replace(self, commands=commands, filler=tuple(filler), wake=wake)
 
     def phrases(self) -> list[str]:
         """Every alias, longest first (so "stop workout" is tried before "stop")."""
