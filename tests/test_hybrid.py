@@ -20,6 +20,7 @@ from voicecoach.recognition.factory import create_recognizer, resolve_engine
 from voicecoach.recognition.hybrid import HYBRID_SPOTTER_TUNING, HybridRecognizer
 from voicecoach.recognition.pocketsphinx_engine import SPHINX_TUNING, PocketSphinxRecognizer
 from voicecoach.recognition.spotter import create_spotter
+from voicecoach.recognition.vosk_models import has_vosk_model
 from voicecoach.session.messages import Heard
 from voicecoach.session.microphone import echo_line
 from voicecoach.session.runner import (
@@ -172,9 +173,13 @@ def test_a_wake_word_needs_an_engine_that_hears_words() -> None:
     assert resolve_engine("en", "pocketsphinx", wake=True) == "pocketsphinx"
     with pytest.raises(InputError, match="--engine spotter cannot hear a wake word"):
         resolve_engine("en", "spotter", wake=True)
-    # Its reactions come after the utterance, from the grammar engine: the longer buffer.
+    # English: the same engines as without the wake word, so the same short buffer; a
+    # hybrid that decodes with Vosk too (Korean) gets the longer one.
     request = PlanRequest("hip-thrust", "en", wake="coach")
-    assert output_latency(SessionOptions(request)) == GRAMMAR_ENGINE_LATENCY
+    assert output_latency(SessionOptions(request)) == DEFAULT_LATENCY
+    if has_vosk_model("ko"):
+        korean = PlanRequest("hip-thrust", "ko", wake="코치")
+        assert output_latency(SessionOptions(korean)) == GRAMMAR_ENGINE_LATENCY
 
 
 @pytest.mark.parametrize("engine, expected", [("auto", DEFAULT_LATENCY),

@@ -106,15 +106,22 @@ def _engine(language: str, engine: str, model: Path | None, tuning: Tuning | Non
     return _grammar_recognizer(language, vocabulary, engine, model, tuning, live)
 
 
+def hybrid_backs_with_vosk(language: str, model: Path | None = None) -> bool:
+    """Whether the hybrid's grammar engine is Vosk (a model named or installed for the
+    language, no download) rather than PocketSphinx."""
+    from voicecoach.recognition.vosk_models import has_vosk_model
+
+    return model is not None or has_vosk_model(language)
+
+
 def _grammar_recognizer(language: str, vocabulary: CommandVocabulary, engine: str | None,
                         model: Path | None, tuning: Tuning | None, live: bool
                         ) -> CommandRecognizer:
     """Vosk or PocketSphinx; ``engine`` None: Vosk when it has a model for the language
     without a download, else PocketSphinx."""
-    from voicecoach.recognition.vosk_models import find_vosk_model, has_vosk_model
+    from voicecoach.recognition.vosk_models import find_vosk_model
 
-    if engine == "vosk" or (engine is None and (model is not None
-                                                or has_vosk_model(language))):
+    if engine == "vosk" or (engine is None and hybrid_backs_with_vosk(language, model)):
         from voicecoach.recognition.vosk_engine import VOSK_TUNING, VoskRecognizer
 
         path = find_vosk_model(language, model, download=engine == "vosk")

@@ -25,7 +25,11 @@ from voicecoach.planning.timeline import Cue, CueKind, Position, Timeline
 from voicecoach.playback.earcons import load_earcon
 from voicecoach.playback.live import LivePlayer
 from voicecoach.recognition.base import Recognizer
-from voicecoach.recognition.factory import create_recognizer, resolve_engine
+from voicecoach.recognition.factory import (
+    create_recognizer,
+    hybrid_backs_with_vosk,
+    resolve_engine,
+)
 from voicecoach.records.history import EventKind, plan_fingerprint
 from voicecoach.records.training_log import TrainingLog
 from voicecoach.session.coach import CoachSession, Outcome
@@ -42,9 +46,9 @@ DEFAULT_LATENCY = 0.1
 :class:`~voicecoach.playback.live.LivePlayer` (soaked in benchmarks/README.md, "Soak")."""
 GRAMMAR_ENGINE_LATENCY = 0.2
 """With Vosk or PocketSphinx alone, whose decoding loads the machine enough for a 0.1 s
-buffer to run dry now and then, and with a wake word (the grammar engine answers then,
-after the utterance). The spotter and the hybrid keep the default: their reactions come
-from the spotter, which an extra 0.1 s would push past the target (benchmarks/README.md,
+buffer to run dry now and then, and with a hybrid that runs Vosk behind the spotter. The
+spotter and the PocketSphinx hybrid keep the default: their reactions come from the
+spotter, and an extra 0.1 s is an extra 0.1 s before the coach reacts (benchmarks/README.md,
 "Soak" and "Command latency")."""
 INTRO_PREROLL = 0.05
 """Silence before the opening earcon: short, so the first sound comes quickly."""
@@ -131,8 +135,9 @@ def output_latency(options: SessionOptions) -> float:
                                 wake=options.request.wake is not None)
     except VoicecoachError:  # no engine: the session runs on keys, and says why
         return DEFAULT_LATENCY
-    grammar = engine in ("vosk", "pocketsphinx") or options.request.wake is not None
-    return GRAMMAR_ENGINE_LATENCY if grammar else DEFAULT_LATENCY
+    heavy = engine in ("vosk", "pocketsphinx") or (
+        engine == "hybrid" and hybrid_backs_with_vosk(options.request.language, options.model))
+    return GRAMMAR_ENGINE_LATENCY if heavy else DEFAULT_LATENCY
 
 
 def open_mic_recording(path: Path | None) -> WavRecorder | None:
