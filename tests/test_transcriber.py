@@ -114,6 +114,7 @@ def test_whisper_is_asked_only_about_utterances_nobody_reported_that_the_spotter
     assert said < whisper.asked[0] < said + 1.0
 
 
+@pytest.mark.slow
 def test_whisper_decides_what_pocketsphinx_heard_and_the_spotter_barely_believed(
         whisper: Counting) -> None:
     """Slowed down, these voices get "hold it" heard as "pause" and "okay stop" as "stop"
@@ -131,6 +132,7 @@ def test_whisper_decides_what_pocketsphinx_heard_and_the_spotter_barely_believed
     assert fed_live(hybrid(whisper, live=True), okay_stop) == ["stop/whisper"]
 
 
+@pytest.mark.slow
 def test_whisper_needs_the_spotters_belief_too(whisper: Counting) -> None:
     """A command Whisper writes down stands only if the spotter gave that same command a
     little belief (hybrid.CORROBORATION), as PocketSphinx's do."""

@@ -24,6 +24,8 @@ import pytest
 import speechgen
 from audioprobe import probe
 
+pytestmark = pytest.mark.slow  # builds the wheel and a fresh venv: packaging, not everyday work
+
 REPO = Path(__file__).resolve().parents[1]
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info",
                                     "__pycache__", ".pytest_cache", "*.mp3", "*.ogg")
