@@ -81,3 +81,61 @@ def test_warped_turns_follow_the_recipe_share() -> None:
     assert all(low <= semitones <= high for semitones, _ in drawn)
     low, high = recipe.warp_formants
     assert all(low <= formants <= high for _, formants in drawn)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_turn_kinds_follow_the_recipe_shares(lang: str) -> None:
+    recipe = train.load_recipe(lang)
+    assert sum(recipe.turns.values()) == pytest.approx(1.0)
+    rng = random.Random(3)
+    kinds = [train.turn_kind(rng.random(), recipe.turns) for _ in range(20000)]
+    for kind, share in recipe.turns.items():
+        assert kinds.count(kind) / len(kinds) == pytest.approx(share, abs=0.01), kind
+
+
+def test_a_recipe_without_replies_draws_turns_as_before() -> None:
+    # The old recipe's thresholds: command < 0.30 <= coach < 0.45 <= filler < 0.60 <=
+    # carriers < 0.80 <= gym < 0.95 <= silence.
+    for draw, kind in [(0.29, "command"), (0.31, "coach"), (0.59, "filler"),
+                       (0.79, "carriers"), (0.94, "gym"), (0.96, "silence")]:
+        assert train.turn_kind(draw, train.TURNS) == kind
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_training_replies_are_no_commands_and_none_is_held_out(lang: str) -> None:
+    from voicecoach.commands import load_vocabulary
+    recipe = train.load_recipe(lang)
+    held_out = train.short_replies([f"benchmarks/talk/{lang}/short.held-out.txt"])
+    aliases = {alias for names in load_vocabulary(lang).commands.values() for alias in names}
+    assert len(recipe.replies) > 100
+    assert not {train._normal(r) for r in recipe.replies} & {train._normal(h) for h in held_out}
+    assert not {train._normal(r) for r in recipe.replies} & {train._normal(a) for a in aliases}
+
+
+def test_praise_ending_in_done_is_a_negative_and_other_command_words_are_ignored() -> None:
+    recipe = train.load_recipe("en")
+    assert train.negative_label("Very well done.", recipe, reply=True) == 0
+    assert train.negative_label("Next week?", recipe, reply=True) == train.IGNORE
+    assert train.negative_label("See you Friday.", recipe, reply=True) == 0
+    assert train.negative_label("Well done, now stop.", recipe) == train.IGNORE
+    assert "well" not in recipe.prefixes
+
+
+def test_commands_are_also_said_after_a_reply() -> None:
+    recipe = train.load_recipe("ko")
+    rng, texts = random.Random(2), []
+
+    def say(text: str) -> np.ndarray:
+        texts.append(text)
+        return np.zeros(RATE, np.float32)
+
+    for _ in range(300):
+        texts.clear()
+        train.command(rng, recipe, say, filler_prefix=False)
+        if texts and any(texts[0].startswith(p.rstrip(".!?") + " ") or
+                         texts[0].startswith(p.rstrip(".!?") + ",")
+                         for p in train.reply_prefixes(recipe)):
+            break
+    else:
+        pytest.fail("no command was said after a reply in 300 tries")
+    assert all(not recipe.command_words.search(p) for p in train.reply_prefixes(recipe))

@@ -85,6 +85,9 @@ class Recipe:
     augment_share: float
     filler_prefix_share: float
     hidden_units: int
+    turns: dict[str, float]
+    replies: list[str]
+    reply_none: re.Pattern[str] | None
     templates: list[str]
     placeholders: dict[str, list[str]]
 
@@ -98,6 +101,32 @@ def hangul_carriers(count: int = 3000) -> list[str]:
     syllables = [chr(code) for code in range(0xAC00, 0xD7A4, 37)]
     return ["".join(random.Random(i).choice(syllables)
                     for _ in range(random.Random(i + 9).randint(1, 3))) for i in range(count)]
+
+
+TURNS = {"command": 0.30, "coach": 0.15, "filler": 0.15, "carriers": 0.20, "gym": 0.15,
+         "replies": 0.0, "silence": 0.05}
+"""Shares of the kinds of turn a stream is made of (``turns`` in words_<lang>.toml
+overrides them)."""
+
+
+REPLY_PREFIX_SHARE = 0.3
+"""Share of prefixed commands whose prefix is a short reply ("좋아요, 다음"): taught that
+a reply alone is no command, the spotter must still hear a command said after one."""
+
+
+def reply_prefixes(recipe: Recipe) -> list[str]:
+    """The recipe's replies without a command word, as prefixes of a command."""
+    return [reply for reply in recipe.replies if not recipe.command_words.search(reply)]
+
+
+def short_replies(files: list[str]) -> list[str]:
+    """Lines of the reply files (paths relative to the repo), comments and blanks left out."""
+    lines = []
+    for name in files:
+        text = (REPO / name).read_text(encoding="utf-8")
+        lines += [line.strip() for line in text.splitlines()
+                  if line.strip() and not line.startswith("#")]
+    return lines
 
 
 def load_recipe(lang: str) -> Recipe:
@@ -133,6 +162,10 @@ def load_recipe(lang: str) -> Recipe:
         warp_formants=tuple(words.get("warp_formants", (1.0, 1.0))),
         augment_share=words["augment_share"], filler_prefix_share=words["filler_prefix_share"],
         hidden_units=words.get("hidden_units", 64),
+        turns={**TURNS, **words.get("turns", {})},
+        replies=short_replies(words.get("reply_files", [])),
+        reply_none=(re.compile(words["reply_none"], re.IGNORECASE) if "reply_none" in words
+                    else None),
         templates=list(phrases["say"].values()),
         placeholders={name: lists[name] for name in
                       ("workout", "exercise", "n", "total", "side", "reps", "count", "say",
@@ -235,6 +268,8 @@ def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray]
         if filler_prefix and rng.random() < 0.4:
             prefix = " ".join(rng.choice(recipe.filler + recipe.numbers)
                               for _ in range(rng.randint(1, 2)))
+        if recipe.replies and rng.random() < REPLY_PREFIX_SHARE:
+            prefix = rng.choice(reply_prefixes(recipe)).rstrip(".!?")
         if _normal(f"{prefix} {alias}") in recipe.benchmark_phrases:
             prefix = recipe.prefixes[0]
         text = f"{prefix}, {alias}" if rng.random() < 0.5 else f"{prefix} {alias}"
@@ -259,30 +294,49 @@ def command(rng: random.Random, recipe: Recipe, say: Callable[[str], np.ndarray]
 
 def segment(rng: random.Random, recipe: Recipe, coach: list[str], augment: bool,
             filler_prefix: bool) -> list[Piece]:
-    """One turn of the stream: 30% a command, else a negative or silence."""
+    """One turn of the stream: a command, a negative or silence (shares: ``recipe.turns``)."""
     voice_name, speed, pitch = voice(rng, recipe), rng.randint(110, 210), rng.randint(15, 85)
     warp = speaker_warp(rng, recipe)
 
     def say(text: str) -> np.ndarray:
         return speak(rng, text, voice_name, speed, pitch, augment, warp)
 
-    kind = rng.random()
-    if kind < 0.30:
+    kind = turn_kind(rng.random(), recipe.turns)
+    if kind == "command":
         return command(rng, recipe, say, filler_prefix)
-    if kind < 0.45:
-        text = rng.choice(coach)
-        return [(say(text), IGNORE if recipe.command_words.search(text) else 0, False)]
-    if kind < 0.60:
+    if kind in ("coach", "replies"):
+        text = rng.choice(coach if kind == "coach" else recipe.replies)
+        return [(say(text), negative_label(text, recipe, reply=kind == "replies"), False)]
+    if kind == "filler":
         text = " ".join(rng.choice(recipe.filler + recipe.numbers)
                         for _ in range(rng.randint(1, 3)))
         return [(say(text), 0, False)]
-    if kind < 0.80:
+    if kind == "carriers":
         text = " ".join(rng.choice(recipe.carriers) for _ in range(rng.choice([1, 1, 2, 2, 3, 4])))
         return [(say(text), 0, False)]
-    if kind < 0.95:
+    if kind == "gym":
         text = rng.choice(recipe.gym)
         return [(say(text), IGNORE if text in recipe.gym_ambiguous else 0, False)]
     return [(np.zeros(int(rng.uniform(0.5, 2.0) * RATE), np.float32), 0, False)]
+
+
+def negative_label(text: str, recipe: Recipe, reply: bool = False) -> int:
+    """"none" for a negative, or IGNORE when a command word in it may rightly fire; a
+    reply matching ``recipe.reply_none`` ("well done") is "none" all the same."""
+    if reply and recipe.reply_none is not None and recipe.reply_none.search(text):
+        return 0
+    return IGNORE if recipe.command_words.search(text) else 0
+
+
+def turn_kind(draw: float, turns: dict[str, float]) -> str:
+    """The kind of turn a uniform ``draw`` in [0, 1) picks, by the shares in ``turns``
+    (in TURNS' order, so a recipe without replies draws as before they existed)."""
+    total = 0.0
+    for kind in TURNS:
+        total += turns[kind]
+        if draw < total:
+            return kind
+    return "silence"
 
 
 def background(rng: random.Random, signal: np.ndarray) -> np.ndarray:
@@ -433,9 +487,7 @@ def train(inputs: np.ndarray, targets: np.ndarray, seed: int, hidden: int) -> Pi
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    missing = [CLASSES[c] for c in range(len(CLASSES)) if not (targets == c).any()]
-    if missing:
-        raise SystemExit(f"no training frames of {', '.join(missing)}: use more --streams")
+    check_classes(targets)
     # The scaler standardises the windows in place while fitting (a copy would be as big
     # as the whole training set); afterwards it copies again, as export expects.
     model = make_pipeline(StandardScaler(copy=False),
@@ -443,6 +495,46 @@ def train(inputs: np.ndarray, targets: np.ndarray, seed: int, hidden: int) -> Pi
                                         random_state=seed))
     model.fit(inputs, targets)
     return model.set_params(standardscaler__copy=True)
+
+
+def fine_tune(inputs: np.ndarray, targets: np.ndarray, seed: int, start: Path,
+              epochs: int, learning_rate: float) -> Pipeline:
+    """The model in the weight file ``start``, trained further on these windows: its
+    scaler kept as it is, its MLP's weights as the starting point (alpha 0.1, early
+    stopping on 10% of the windows, at most ``epochs`` epochs at ``learning_rate``)."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    check_classes(targets)
+    with np.load(start) as weights:
+        mean, scale = weights["mean"].astype(np.float64), weights["scale"].astype(np.float64)
+        layers = [weights["w1"], weights["w2"]], [weights["b1"], weights["b2"]]
+    scaler = StandardScaler()
+    scaler.mean_, scale_ = mean, scale
+    scaler.scale_, scaler.var_ = scale_, scale_ ** 2
+    scaler.n_features_in_, scaler.n_samples_seen_ = mean.size, 1
+    inputs -= mean.astype(np.float32)  # in place: a copy would double the peak memory
+    inputs /= scale.astype(np.float32)
+    mlp = MLPClassifier((layers[0][0].shape[1],), alpha=0.1, max_iter=epochs,
+                        warm_start=True, learning_rate_init=learning_rate, random_state=seed)
+    # One step on a window of each class sets up the classifier; the start's weights then
+    # replace what it learnt, and fit() goes on from them (warm_start). partial_fit
+    # cannot stop early, so early stopping's bookkeeping starts afresh here.
+    setup = [int(np.flatnonzero(targets == c)[0]) for c in range(len(CLASSES))]
+    mlp.partial_fit(inputs[setup], targets[setup], classes=np.arange(len(CLASSES)))
+    mlp.coefs_ = [w.astype(np.float64) for w in layers[0]]
+    mlp.intercepts_ = [b.astype(np.float64) for b in layers[1]]
+    mlp.set_params(early_stopping=True)
+    mlp.validation_scores_, mlp.best_validation_score_, mlp.best_loss_ = [], -np.inf, None
+    mlp.fit(inputs, targets)
+    return make_pipeline(scaler, mlp)
+
+
+def check_classes(targets: np.ndarray) -> None:
+    missing = [CLASSES[c] for c in range(len(CLASSES)) if not (targets == c).any()]
+    if missing:
+        raise SystemExit(f"no training frames of {', '.join(missing)}: use more --streams")
 
 
 def main() -> None:
@@ -458,6 +550,11 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true",
                         help="make this run's share of the streams in --work, then stop "
                              "(beside a full run on the same --work, to use another core)")
+    parser.add_argument("--init", type=Path,
+                        help="fine-tune this weight file (e.g. the shipped model) instead of "
+                             "training from scratch")
+    parser.add_argument("--epochs", type=int, default=10, help="at most, with --init")
+    parser.add_argument("--learning-rate", type=float, default=3e-4, help="with --init")
     args = parser.parse_args()
     streams = args.streams or DEFAULT_STREAMS[args.lang]
     out = args.out or REPO / "voicecoach" / "data" / f"spotter-{args.lang}.npz"
@@ -472,7 +569,8 @@ def main() -> None:
     print(f"windows {inputs.shape[0]}, per class {np.bincount(targets, minlength=len(CLASSES))}",
           flush=True)
     started = time.time()
-    model = train(inputs, targets, args.seed, recipe.hidden_units)
+    model = (fine_tune(inputs, targets, args.seed, args.init, args.epochs, args.learning_rate)
+             if args.init else train(inputs, targets, args.seed, recipe.hidden_units))
     mlp = model[-1]
     print(f"fit {time.time() - started:.0f} s, {mlp.n_iter_} epochs, "
           f"validation accuracy {mlp.best_validation_score_:.4f}")
