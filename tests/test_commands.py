@@ -83,6 +83,8 @@ def test_valid_minimal_file(tmp_path: Path) -> None:
     ('language = "ko"\n' + FULL, "language"),
     ('wake = "stop"\n' + FULL, "wake"),
     ('wake = 3\n' + FULL, "wake"),
+    ('ordinary = ["good job"]\n' + FULL, "ordinary"),
+    ('ordinary = "well done"\n' + FULL, "ordinary"),
 ])
 def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(InputError) as error:
@@ -90,6 +92,16 @@ def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: 
     message = str(error.value)
     assert str(tmp_path / "commands.toml") in message and fragment in message
     assert "\n" not in message
+
+
+def test_a_command_word_inside_an_ordinary_phrase_is_no_command(tmp_path: Path) -> None:
+    vocabulary = _parse(tmp_path, 'ordinary = ["well done", "next week"]\n' + FULL)
+    assert vocabulary.match("Well done!") is None
+    assert vocabulary.match("See you next week?") is None
+    assert vocabulary.match("Okay, done.") == "done"
+    assert vocabulary.match("Well done. Next.") == "next"
+    assert [name for name, _, _ in vocabulary.find(words_of("done well done"))] == ["done"]
+    assert vocabulary.with_wake("coach").match("coach well done") is None
 
 
 def test_unknown_language_lists_available(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,10 @@ list of the words and short phrases that mean it. An optional top-level ``filler
 names ordinary words a grammar-restricted recogniser may use to absorb speech that is
 not a command (its "garbage" words); they never match a command. An optional ``wake``
 names the language's wake word for shared rooms (``run --wake``: "coach, next"):
-:meth:`CommandVocabulary.with_wake` makes every alias start with it.
+:meth:`CommandVocabulary.with_wake` makes every alias start with it. An optional
+``ordinary`` list names everyday phrases that hold a command word without being a
+command ("well done", "next week"): a transcript's alias inside one of them is no
+command.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class CommandVocabulary:
     """The language's wake word (``wake`` in the file), for ``--wake`` without a word."""
     wake: str | None = None
     """The wake word every alias starts with, once :meth:`with_wake` made it required."""
+    ordinary: tuple[str, ...] = ()
+    """Everyday phrases holding a command word that are no command ("well done")."""
 
     def with_wake(self, word: str | None = None) -> CommandVocabulary:
         """This vocabulary with ``word`` (default: the language's wake word) said before
@@ -115,11 +120,13 @@ class CommandVocabulary:
         """
         tokens = [w.lower() for w in words]
         alias_words = [(words_of(p), p) for p in self.phrases()]
+        ordinary = self._ordinary_words(tokens)
         found: list[tuple[Command, int, int]] = []
         index = 0
         while index < len(tokens):
             for alias, phrase in alias_words:
-                if alias and tuple(tokens[index:index + len(alias)]) == alias:
+                if alias and tuple(tokens[index:index + len(alias)]) == alias \
+                        and not any(ordinary[index:index + len(alias)]):
                     name = self.command_for(phrase)
                     assert name is not None
                     found.append((name, index, index + len(alias)))
@@ -128,6 +135,16 @@ class CommandVocabulary:
             else:
                 index += 1
         return found
+
+    def _ordinary_words(self, tokens: list[str]) -> list[bool]:
+        """Per token: whether it belongs to one of the ``ordinary`` phrases."""
+        covered = [False] * len(tokens)
+        for phrase in self.ordinary:
+            words = words_of(phrase)
+            for start in range(len(tokens) - len(words) + 1):
+                if tuple(tokens[start:start + len(words)]) == words:
+                    covered[start:start + len(words)] = [True] * len(words)
+        return covered
 
     def match(self, text: str) -> Command | None:
         """The canonical command said in ``text`` ("okay, next" -> "next"), else None.
@@ -166,7 +183,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
                          f"{language!r} folder; make them agree")
     commands: dict[Command, tuple[str, ...]] = {}
     for name, table in data.items():
-        if name in ("language", "filler", "wake"):
+        if name in ("language", "filler", "wake", "ordinary"):
             continue
         if name not in SPOKEN_COMMANDS:
             raise InputError(f"{path}: unknown command [{name}]; "
@@ -193,8 +210,15 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
     if wake is not None and set(words_of(wake)) & (set(owner) | set(filler)):
         raise InputError(f"{path}: wake = {wake!r} is also a command or filler word; "
                          f"choose another")
+    ordinary = _string_list(data["ordinary"], path, "ordinary") if "ordinary" in data else ()
+    plain = [phrase for phrase in ordinary
+             if not any(f" {alias} " in f" {phrase} " for alias in owner)]
+    if plain:
+        raise InputError(f"{path}: ordinary phrase {plain[0]!r} holds no command word; "
+                         f"list only phrases such as \"well done\"")
     return CommandVocabulary(language=language, commands=commands, filler=filler, source=path,
-                             default_wake=" ".join(words_of(wake)) if wake else None)
+                             default_wake=" ".join(words_of(wake)) if wake else None,
+                             ordinary=ordinary)
 
 
 def load_vocabulary(language: str) -> CommandVocabulary:
