@@ -50,6 +50,12 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(match.group(0) for match in _WORD.finditer(text.lower()))
 
 
+def _starts(tokens: Sequence[str], words: tuple[str, ...]) -> list[int]:
+    """Indices in ``tokens`` where the word sequence ``words`` begins."""
+    return [start for start in range(len(tokens) - len(words) + 1)
+            if tuple(tokens[start:start + len(words)]) == words]
+
+
 @dataclass(frozen=True)
 class CommandVocabulary:
     """Canonical command name -> the phrases (aliases) that say it, for one language."""
@@ -141,9 +147,8 @@ class CommandVocabulary:
         covered = [False] * len(tokens)
         for phrase in self.ordinary:
             words = words_of(phrase)
-            for start in range(len(tokens) - len(words) + 1):
-                if tuple(tokens[start:start + len(words)]) == words:
-                    covered[start:start + len(words)] = [True] * len(words)
+            for start in _starts(tokens, words):
+                covered[start:start + len(words)] = [True] * len(words)
         return covered
 
     def match(self, text: str) -> Command | None:
@@ -212,7 +217,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
                          f"choose another")
     ordinary = _string_list(data["ordinary"], path, "ordinary") if "ordinary" in data else ()
     plain = [phrase for phrase in ordinary
-             if not any(f" {alias} " in f" {phrase} " for alias in owner)]
+             if not any(_starts(words_of(phrase), words_of(alias)) for alias in owner)]
     if plain:
         raise InputError(f"{path}: ordinary phrase {plain[0]!r} holds no command word; "
                          f"list only phrases such as \"well done\"")

@@ -509,22 +509,21 @@ def fine_tune(inputs: np.ndarray, targets: np.ndarray, seed: int, start: Path,
     check_classes(targets)
     with np.load(start) as weights:
         mean, scale = weights["mean"].astype(np.float64), weights["scale"].astype(np.float64)
-        layers = [weights["w1"], weights["w2"]], [weights["b1"], weights["b2"]]
+        coefs = [weights["w1"].astype(np.float64), weights["w2"].astype(np.float64)]
+        intercepts = [weights["b1"].astype(np.float64), weights["b2"].astype(np.float64)]
     scaler = StandardScaler()
-    scaler.mean_, scale_ = mean, scale
-    scaler.scale_, scaler.var_ = scale_, scale_ ** 2
+    scaler.mean_, scaler.scale_, scaler.var_ = mean, scale, scale ** 2
     scaler.n_features_in_, scaler.n_samples_seen_ = mean.size, 1
     inputs -= mean.astype(np.float32)  # in place: a copy would double the peak memory
     inputs /= scale.astype(np.float32)
-    mlp = MLPClassifier((layers[0][0].shape[1],), alpha=0.1, max_iter=epochs,
+    mlp = MLPClassifier((coefs[0].shape[1],), alpha=0.1, max_iter=epochs,
                         warm_start=True, learning_rate_init=learning_rate, random_state=seed)
     # One step on a window of each class sets up the classifier; the start's weights then
     # replace what it learnt, and fit() goes on from them (warm_start). partial_fit
     # cannot stop early, so early stopping's bookkeeping starts afresh here.
     setup = [int(np.flatnonzero(targets == c)[0]) for c in range(len(CLASSES))]
     mlp.partial_fit(inputs[setup], targets[setup], classes=np.arange(len(CLASSES)))
-    mlp.coefs_ = [w.astype(np.float64) for w in layers[0]]
-    mlp.intercepts_ = [b.astype(np.float64) for b in layers[1]]
+    mlp.coefs_, mlp.intercepts_ = coefs, intercepts
     mlp.set_params(early_stopping=True)
     mlp.validation_scores_, mlp.best_validation_score_, mlp.best_loss_ = [], -np.inf, None
     mlp.fit(inputs, targets)
