@@ -96,9 +96,10 @@ def test_the_second_opinion_hears_what_both_engines_missed(whisper: Counting) ->
     assert fed_live(hybrid(whisper, live=True), signal) == ["done/whisper"]
 
 
-def test_whisper_is_asked_only_about_utterances_nobody_reported_that_the_spotter_half_heard(
-        whisper: Counting) -> None:
-    """The spotter never fires here (threshold above 1), but its beliefs still count."""
+def test_whisper_decides_every_utterance_the_spotter_let_pass(whisper: Counting) -> None:
+    """The spotter never fires here (threshold above 1), but its beliefs still count:
+    PocketSphinx only says where utterances end, and Whisper decides those in which the
+    spotter heard some command."""
     words = ["pause", "lower slowly", "resume", MISSED[0], "three"]
     parts = [(text, speechgen.say(text, "en-gb+m7") if text != MISSED[0]
               else speechgen.say(*MISSED[:2], tempo=MISSED[2])) for text in words]
@@ -106,12 +107,28 @@ def test_whisper_is_asked_only_about_utterances_nobody_reported_that_the_spotter
     whisper.asked.clear()
     heard = recognize_samples(hybrid(whisper, live=False, spotter_threshold=1.01), signal)
     assert [(h.command, h.engine) for h in heard] == [
-        ("pause", "pocketsphinx"), ("resume", "pocketsphinx"), ("done", "whisper")]
-    # Not about the commands PocketSphinx reported, nor about "lower slowly" and "three"
-    # (no command in the spotter's ears): about the one utterance left, with some margin.
+        ("pause", "whisper"), ("resume", "whisper"), ("done", "whisper")]
+    # Not about "lower slowly" and "three" (no command in the spotter's ears): about the
+    # three others, each with some margin.
+    assert len(whisper.asked) == 3
+    for asked, index in zip(whisper.asked, (0, 2, 3), strict=True):
+        said = placed[index].end - placed[index].start
+        assert said < asked < said + 1.0
+
+
+@pytest.mark.parametrize("text, voice, forced", [("Great stuff!", "en-gb+m7", "stop"),
+                                                 ("Perfect.", "en-us", "repeat")])
+def test_a_short_reply_pocketsphinx_forces_onto_a_command_is_left_to_whisper(
+        whisper: Counting, text: str, voice: str, forced: str) -> None:
+    """PocketSphinx's grammar forces these short replies onto a command that the spotter
+    half believes (above hybrid.CONFIRMATION); with Whisper there, PocketSphinx only
+    closes the utterance and Whisper, which writes what was said, decides: no command."""
+    reply = utterance(text, voice)
+    assert [(h.command, h.engine) for h in recognize_samples(hybrid(None, live=False), reply)
+            ] == [(forced, "pocketsphinx")]
+    whisper.asked.clear()
+    assert recognize_samples(hybrid(whisper, live=False), reply) == []
     assert len(whisper.asked) == 1
-    said = placed[3].end - placed[3].start
-    assert said < whisper.asked[0] < said + 1.0
 
 
 @pytest.mark.slow

@@ -13,12 +13,14 @@ The grammar engine's reports need a little of the spotter's belief too
 (:data:`CORROBORATION`): under continuous music PocketSphinx hears "done" in a kick drum.
 
 A third engine may give a second opinion (:mod:`voicecoach.recognition.whisper`, Whisper): when
-PocketSphinx closes an utterance that nobody reported and in which the spotter gave some
-command at least :data:`CORROBORATION`, Whisper transcribes it; a command it writes
-down stands under the same corroboration. With Whisper there, PocketSphinx's reports
-that the spotter barely believed (under :data:`CONFIRMATION`) are held back, so Whisper
-decides their utterances too. It answers well after the utterance (benchmarks/README.md,
-"English hybrid"), so live it runs in its own thread and the other two keep listening.
+PocketSphinx closes an utterance that the spotter did not report but gave some command at
+least :data:`CORROBORATION`, Whisper transcribes it; a command it writes down stands
+under the same corroboration. With Whisper there, PocketSphinx's own reports never stand:
+it only says where utterances end, and Whisper decides each one the spotter let pass.
+PocketSphinx's grammar forces short replies onto the nearest command ("Pardon?" as
+pause), which Whisper writes down as they were said. Whisper answers well after the
+utterance (benchmarks/README.md, "English hybrid"), so live it runs in its own thread and
+the other two keep listening.
 
 With a wake word (``run --wake``) the spotter, which knows single command words, reports a
 command only where the grammar engine heard the wake word just before it (whatever it made
@@ -55,11 +57,10 @@ reports a kick drum as "done", which the spotter all but rules out, while every 
 command gets far more than this from it, fired or not. (Tuned in benchmarks/README.md,
 "English hybrid", "Continuous music and the corroboration".)"""
 CONFIRMATION = 0.2
-"""With a second opinion at hand, a grammar engine's report that the spotter believed
-less than this does not stand on its own: its utterance goes to the second opinion, which
-decides: PocketSphinx's false hits in voices outside the benchmark came with weak
-spotter belief, and Whisper writes few of those as commands while keeping most real ones.
-(Tuned in benchmarks/README.md, "English hybrid", "Voices outside the benchmark".)"""
+"""With a wake word, a grammar engine's report ("coach next") stands only if the spotter
+believed its command at least this much: the spotter decides the command where the
+grammar engine may only have made out the wake word. (Tuned in benchmarks/README.md,
+"English hybrid", "Voices outside the benchmark".)"""
 SECOND_OPINION_FLOOR = 0.5
 """The second opinion's transcripts less sure than this (mean token probability) are no
 command. Prompted with the command words, Whisper writes "Pause." at ~0.4 over music
@@ -213,12 +214,13 @@ class HybridRecognizer:
                    for earlier in self._emitted[-8:])
 
     def _confirmed(self, reports: list[CommandHeard]) -> list[CommandHeard]:
-        """The grammar engine's reports that stand without the second opinion (the
-        others' utterances are not reported, so :meth:`_ask` puts them to it). With a
-        wake word the spotter must believe them as much: it decides the command where
-        the grammar engine only made out the wake word."""
-        strict = self.second is not None or not self.fast_reports
-        return self._corroborated(reports, CONFIRMATION if strict else CORROBORATION)
+        """The grammar engine's reports that stand on their own. With the second opinion
+        there, none but those of a wake word: their utterances are left unreported, so
+        :meth:`_ask` puts them to it (benchmarks/README.md, False alarms: PocketSphinx's
+        reports on short replies were half the false commands)."""
+        if self.fast_reports:
+            return [] if self.second is not None else self._corroborated(reports)
+        return self._corroborated(reports, CONFIRMATION)
 
     def _corroborated(self, reports: list[CommandHeard],
                       level: float = CORROBORATION) -> list[CommandHeard]:
