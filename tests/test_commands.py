@@ -85,6 +85,8 @@ def test_valid_minimal_file(tmp_path: Path) -> None:
     ('wake = 3\n' + FULL, "wake"),
     ('ordinary = ["good job"]\n' + FULL, "ordinary"),
     ('ordinary = "well done"\n' + FULL, "ordinary"),
+    ('companions = ["okay", "stop"]\n' + FULL, "companions"),
+    ('companions = []\n' + FULL, "companions"),
 ])
 def test_invalid_files_name_file_and_field(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(InputError) as error:
@@ -102,6 +104,17 @@ def test_a_command_word_inside_an_ordinary_phrase_is_no_command(tmp_path: Path) 
     assert vocabulary.match("Well done. Next.") == "next"
     assert [name for name, _, _ in vocabulary.find(words_of("done well done"))] == ["done"]
     assert vocabulary.with_wake("coach").match("coach well done") is None
+
+
+def test_a_command_said_alone_comes_with_companion_words_only(tmp_path: Path) -> None:
+    vocabulary = _parse(tmp_path, 'companions = ["okay", "please", "i\'m"]\n' + FULL)
+    for said in ["next", "Okay, next!", "I'm done.", "Pause, please.", "stop stop"]:
+        assert vocabulary.said_alone(words_of(said)), said
+    for said in ["Next one's yours.", "Done already?", "What's next?", "okay then"]:
+        assert not vocabulary.said_alone(words_of(said)), said
+    assert vocabulary.with_wake("coach").said_alone(words_of("Coach, next please."))
+    # Without a list nothing is checked (a grammar engine's words are aliases and filler).
+    assert _parse(tmp_path, FULL).said_alone(words_of("Next one's yours."))
 
 
 def test_unknown_language_lists_available(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,10 +76,12 @@ def fed_live(recognizer: CommandRecognizer, signal: np.ndarray) -> list[str]:
 
 @pytest.mark.parametrize("text, command", [("okay stop", "stop"), ("I'm done", "done"),
                                            ("next step", "next"), ("lower slowly", None),
-                                           ("next, then stop", None)])
+                                           ("next, then stop", None),
+                                           ("I'm not done yet", None)])
 def test_whisper_names_the_one_command_said(whisper: Counting, text: str,
                                             command: str | None) -> None:
-    """A phrase with no command, or with two different ones, is not a command to act on."""
+    """A phrase with no command, with two different ones, or with a command word among
+    other words ("not", "yet") is not a command to act on."""
     found = whisper.command_in(utterance(text))
     assert (found[0] if found else None) == command
     if found:

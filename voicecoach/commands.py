@@ -70,6 +70,8 @@ class CommandVocabulary:
     """The wake word every alias starts with, once :meth:`with_wake` made it required."""
     ordinary: tuple[str, ...] = ()
     """Everyday phrases holding a command word that are no command ("well done")."""
+    companions: tuple[str, ...] = ()
+    """Words a command may come with ("okay", "please"): see :meth:`said_alone`."""
 
     def with_wake(self, word: str | None = None) -> CommandVocabulary:
         """This vocabulary with ``word`` (default: the language's wake word) said before
@@ -151,6 +153,20 @@ class CommandVocabulary:
                 covered[start:start + len(words)] = [True] * len(words)
         return covered
 
+    def said_alone(self, words: Sequence[str]) -> bool:
+        """Whether ``words`` (a whole utterance, as a transcriber wrote it) are commands
+        said to the coach: nothing but aliases, the wake word and companion words ("okay,
+        next", "I'm done"), not a command word inside a reply ("Next one's yours"). With
+        no companions listed, any words are."""
+        if not self.companions:
+            return True
+        tokens = [word.lower() for word in words]
+        allowed = set(self.companions) | set(words_of(self.wake or ""))
+        covered = [token in allowed for token in tokens]
+        for _, first, end in self.find(tokens):
+            covered[first:end] = [True] * (end - first)
+        return all(covered)
+
     def match(self, text: str) -> Command | None:
         """The canonical command said in ``text`` ("okay, next" -> "next"), else None.
 
@@ -188,7 +204,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
                          f"{language!r} folder; make them agree")
     commands: dict[Command, tuple[str, ...]] = {}
     for name, table in data.items():
-        if name in ("language", "filler", "wake", "ordinary"):
+        if name in ("language", "filler", "wake", "ordinary", "companions"):
             continue
         if name not in SPOKEN_COMMANDS:
             raise InputError(f"{path}: unknown command [{name}]; "
@@ -221,9 +237,15 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
     if plain:
         raise InputError(f"{path}: ordinary phrase {plain[0]!r} holds no command word; "
                          f"list only phrases such as \"well done\"")
+    companions = (_string_list(data["companions"], path, "companions")
+                  if "companions" in data else ())
+    taken = sorted(set(companions) & set(owner))
+    if taken:
+        raise InputError(f"{path}: companions holds command word(s) {', '.join(taken)}; "
+                         f"remove them")
     return CommandVocabulary(language=language, commands=commands, filler=filler, source=path,
                              default_wake=" ".join(words_of(wake)) if wake else None,
-                             ordinary=ordinary)
+                             ordinary=ordinary, companions=companions)
 
 
 def load_vocabulary(language: str) -> CommandVocabulary:

@@ -130,7 +130,11 @@ class WhisperTranscriber:
 
     def command_in(self, samples: np.ndarray) -> tuple[Command, Transcript] | None:
         """The one command the utterance names, with Whisper's transcript; None when it
-        names none, or two different ones (then it is not a command to act on)."""
+        names none, two different ones, or says more than a command ("Done already?"):
+        then it is not a command to act on."""
         transcript = self.transcribe(samples)
-        found = {name for name, _, _ in self.vocabulary.find(words_of(transcript.text))}
-        return (found.pop(), transcript) if len(found) == 1 else None
+        words = words_of(transcript.text)
+        found = {name for name, _, _ in self.vocabulary.find(words)}
+        if len(found) != 1 or not self.vocabulary.said_alone(words):
+            return None
+        return found.pop(), transcript
