@@ -17,8 +17,8 @@ PocketSphinx closes an utterance that the spotter did not report but gave some c
 least :data:`CORROBORATION`, Whisper transcribes it; a command it writes down stands
 under the same corroboration. With Whisper there, PocketSphinx's own reports never stand:
 it only says where utterances end, and Whisper decides each one the spotter let pass.
-PocketSphinx's grammar forces short replies onto the nearest command ("Pardon?" as
-pause), which Whisper writes down as they were said. Whisper answers well after the
+PocketSphinx's grammar forces short replies onto the nearest command ("Great stuff!" as
+stop), which Whisper writes down as they were said. Whisper answers well after the
 utterance (benchmarks/README.md, "English hybrid"), so live it runs in its own thread and
 the other two keep listening.
 
