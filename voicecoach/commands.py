@@ -196,6 +196,16 @@ def _string_list(value: object, path: Path, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _word_list(data: dict[str, object], path: Path, key: str,
+               aliases: set[str]) -> tuple[str, ...]:
+    """The optional list ``key`` of words that are no command (filler, companions)."""
+    words = _string_list(data[key], path, key) if key in data else ()
+    clash = sorted(set(words) & aliases)
+    if clash:
+        raise InputError(f"{path}: {key} holds command word(s) {', '.join(clash)}; remove them")
+    return words
+
+
 def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> CommandVocabulary:
     """Validate the parsed TOML of a commands file (errors name the file and field)."""
     declared = data.get("language", language)
@@ -221,10 +231,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
             if owner.setdefault(alias, name) != name:
                 raise InputError(f"{path}: {alias!r} is said by both [{owner[alias]}] "
                                  f"and [{name}]; give it to one command")
-    filler = _string_list(data["filler"], path, "filler") if "filler" in data else ()
-    clash = sorted(set(filler) & set(owner))
-    if clash:
-        raise InputError(f"{path}: filler holds command word(s) {', '.join(clash)}; remove them")
+    filler = _word_list(data, path, "filler", set(owner))
     wake = data.get("wake")
     if wake is not None and not (isinstance(wake, str) and words_of(wake)):
         raise InputError(f"{path}: wake = {wake!r}: expected a word, such as \"coach\"")
@@ -237,12 +244,7 @@ def parse_vocabulary(data: dict[str, object], path: Path, language: str) -> Comm
     if plain:
         raise InputError(f"{path}: ordinary phrase {plain[0]!r} holds no command word; "
                          f"list only phrases such as \"well done\"")
-    companions = (_string_list(data["companions"], path, "companions")
-                  if "companions" in data else ())
-    taken = sorted(set(companions) & set(owner))
-    if taken:
-        raise InputError(f"{path}: companions holds command word(s) {', '.join(taken)}; "
-                         f"remove them")
+    companions = _word_list(data, path, "companions", set(owner))
     return CommandVocabulary(language=language, commands=commands, filler=filler, source=path,
                              default_wake=" ".join(words_of(wake)) if wake else None,
                              ordinary=ordinary, companions=companions)
